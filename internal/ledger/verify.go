@@ -1,0 +1,293 @@
+package ledger
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Checks named in a Failure.
+const (
+	CheckEntry             = "entry"              // bytes are not a well-formed canonical entry
+	CheckSequence          = "sequence"           // seq missing, repeated or out of order; log shorter than signed
+	CheckChain             = "chain"              // prev does not match the previous leaf hash
+	CheckTime              = "time"               // time goes backwards
+	CheckLeafHash          = "leaf_hash"          // stored or served leaf hash does not match the bytes
+	CheckTreeHashes        = "tree_hashes"        // stored interior hashes do not match the entries
+	CheckCheckpoint        = "checkpoint"         // a checkpoint's signature, origin or root is wrong
+	CheckTrustedCheckpoint = "trusted_checkpoint" // the log does not extend the trusted checkpoint
+)
+
+// Failure is the first integrity failure found in a log. Seq is the first
+// entry that is wrong or missing, or -1 where the failure is a checkpoint's
+// own (its signature) and no entry is to blame.
+type Failure struct {
+	Seq    int64  `json:"seq"`
+	Check  string `json:"check"`
+	Reason string `json:"reason"`
+}
+
+func (f *Failure) Error() string {
+	if f.Seq < 0 {
+		return fmt.Sprintf("%s: %s", f.Check, f.Reason)
+	}
+	return fmt.Sprintf("seq %d: %s: %s", f.Seq, f.Check, f.Reason)
+}
+
+// Report is the outcome of verifying one tenant's log.
+type Report struct {
+	Tenant      string   `json:"tenant"`
+	Origin      string   `json:"origin"`
+	Entries     int64    `json:"entries"`
+	Checkpoints int      `json:"checkpoints_verified"`
+	SignedSize  int64    `json:"signed_size"`
+	Root        string   `json:"root,omitempty"`
+	Uncovered   int64    `json:"uncovered"` // entries after the latest checkpoint
+	Trusted     int64    `json:"trusted_size,omitempty"`
+	OK          bool     `json:"ok"`
+	Failure     *Failure `json:"failure,omitempty"`
+	Took        string   `json:"took"`
+}
+
+// VerifyOptions say what a verifier trusts.
+type VerifyOptions struct {
+	Tenant string
+	// Origin is the installation origin; checkpoints must carry Origin/Tenant.
+	Origin string
+	// Keys are the trusted checkpoint keys (a key history); one must sign.
+	Keys []note.Verifier
+	// Trusted is an earlier checkpoint the verifier holds; the log must
+	// extend it. Optional.
+	Trusted []byte
+}
+
+// Verifier checks a log entry by entry, in order, without trusting any
+// stored hash: it recomputes leaves, the chain and the tree, and compares
+// them with what the source claims and what checkpoints sign.
+type Verifier struct {
+	opts    VerifyOptions
+	origin  string
+	started time.Time
+
+	size      int64
+	prevLeaf  tlog.Hash
+	prevTime  string
+	tree      *compact.Range
+	newHashes []tlog.Hash
+
+	cps     map[int64][][]byte // checkpoint notes by size
+	sizes   []int64            // their sizes, ascending
+	next    int                // index into sizes of the next to check
+	goodAt  int64              // largest size whose root matched a checkpoint
+	signed  int64
+	root    tlog.Hash
+	trusted *Checkpoint
+	checked int
+
+	fail *Failure
+}
+
+var rangeFactory = &compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
+
+// NewVerifier returns a verifier for one tenant's log with the given signed
+// checkpoints (any order; each is verified at its size). It fails only for
+// bad options, such as a trusted checkpoint that the trusted keys do not
+// verify.
+func NewVerifier(opts VerifyOptions, checkpoints [][]byte) (*Verifier, error) {
+	if len(opts.Keys) == 0 {
+		return nil, fmt.Errorf("verify %q: no trusted key", opts.Tenant)
+	}
+	v := &Verifier{opts: opts, origin: TenantOrigin(opts.Origin, opts.Tenant), started: time.Now(),
+		tree: rangeFactory.NewEmptyRange(0), cps: map[int64][][]byte{}}
+	if len(opts.Trusted) > 0 {
+		cp, err := OpenCheckpoint(opts.Trusted, v.origin, opts.Keys...)
+		if err != nil {
+			return nil, fmt.Errorf("trusted checkpoint: %w", err)
+		}
+		v.trusted = cp
+	}
+	for _, msg := range checkpoints {
+		size, err := peekSize(msg)
+		if err != nil {
+			// A note we cannot even read is checked (and fails) at size 0.
+			size = 0
+		}
+		v.cps[size] = append(v.cps[size], msg)
+	}
+	for s := range v.cps {
+		v.sizes = append(v.sizes, s)
+	}
+	sort.Slice(v.sizes, func(i, j int) bool { return v.sizes[i] < v.sizes[j] })
+	v.checkSize() // checkpoints of size 0 (unreadable ones)
+	return v, nil
+}
+
+// peekSize reads the size line of a checkpoint note without trusting it.
+func peekSize(msg []byte) (int64, error) {
+	lines := bytes.SplitN(msg, []byte("\n"), 3)
+	if len(lines) < 3 {
+		return 0, fmt.Errorf("short checkpoint")
+	}
+	var n int64
+	if _, err := fmt.Sscanf(string(lines[1]), "%d", &n); err != nil || n < 0 {
+		return 0, fmt.Errorf("bad size line")
+	}
+	return n, nil
+}
+
+// Failed returns the first failure found so far, or nil.
+func (v *Verifier) Failed() *Failure { return v.fail }
+
+// Size returns how many entries have been added.
+func (v *Verifier) Size() int64 { return v.size }
+
+// Add checks the next entry. data are its canonical bytes; claimed, if not
+// nil, are the tree hashes the source says it stored for it (at least the
+// leaf hash). Add returns the first failure of the log, now or earlier.
+func (v *Verifier) Add(data []byte, claimed []tlog.Hash) *Failure {
+	if v.fail != nil {
+		return v.fail
+	}
+	pos := v.size
+	e, err := Parse(data)
+	if err != nil {
+		return v.failAt(pos, CheckEntry, err.Error())
+	}
+	switch {
+	case e.Tenant != v.opts.Tenant:
+		return v.failAt(pos, CheckEntry, fmt.Sprintf("tenant %q in the log of %q", e.Tenant, v.opts.Tenant))
+	case e.Seq > pos:
+		return v.failAt(pos, CheckSequence, fmt.Sprintf("entry %d is missing (found seq %d in its place)", pos, e.Seq))
+	case e.Seq < pos:
+		return v.failAt(pos, CheckSequence, fmt.Sprintf("found seq %d at position %d (repeated or out of order)", e.Seq, pos))
+	}
+	if pos > 0 && e.Prev != EncodeHash(v.prevLeaf) {
+		return v.failAt(pos, CheckChain, fmt.Sprintf("prev %s is not the leaf hash of entry %d (%s)", e.Prev, pos-1, EncodeHash(v.prevLeaf)))
+	}
+	if e.Time < v.prevTime { // the layout sorts like the instant
+		return v.failAt(pos, CheckTime, fmt.Sprintf("time %s is before the previous entry's %s", e.Time, v.prevTime))
+	}
+	leaf := LeafHash(data)
+	if len(claimed) > 0 && claimed[0] != leaf {
+		return v.failAt(pos, CheckLeafHash, fmt.Sprintf("leaf hash %s does not match the entry bytes (%s)", EncodeHash(claimed[0]), EncodeHash(leaf)))
+	}
+	v.newHashes = append(v.newHashes[:0], leaf)
+	if err := v.tree.Append(leaf[:], v.visit); err != nil {
+		return v.failAt(pos, CheckTreeHashes, err.Error())
+	}
+	if len(claimed) > 1 {
+		if len(claimed) != len(v.newHashes) {
+			return v.failAt(pos, CheckTreeHashes, fmt.Sprintf("%d stored tree hashes, want %d", len(claimed), len(v.newHashes)))
+		}
+		for i := range claimed {
+			if claimed[i] != v.newHashes[i] {
+				return v.failAt(pos, CheckTreeHashes, fmt.Sprintf("stored tree hash %d of entry %d does not match", i, pos))
+			}
+		}
+	}
+	v.size++
+	v.prevLeaf, v.prevTime = leaf, e.Time
+	v.checkSize()
+	return v.fail
+}
+
+// visit collects the tree nodes that appending a leaf completes, in the
+// order tlog stores them (the leaf, then each new parent upward).
+func (v *Verifier) visit(id compact.NodeID, hash []byte) {
+	if id.Level == 0 {
+		return // the leaf itself is already first
+	}
+	var h tlog.Hash
+	copy(h[:], hash)
+	v.newHashes = append(v.newHashes, h)
+}
+
+// checkSize verifies every checkpoint and the trusted checkpoint whose
+// size equals the number of entries added so far.
+func (v *Verifier) checkSize() {
+	if v.trusted != nil && v.trusted.Size == v.size && v.fail == nil {
+		if r := v.rootHash(); r != v.trusted.Root {
+			v.failAt(-1, CheckTrustedCheckpoint, fmt.Sprintf(
+				"the log's root at size %d is not the trusted checkpoint's: the log was rewritten", v.size))
+			if v.goodAt < v.size {
+				v.fail.Seq = v.goodAt
+			}
+		}
+	}
+	for v.fail == nil && v.next < len(v.sizes) && v.sizes[v.next] <= v.size {
+		size := v.sizes[v.next]
+		for _, msg := range v.cps[size] {
+			cp, err := OpenCheckpoint(msg, v.origin, v.opts.Keys...)
+			if err != nil {
+				v.failAt(-1, CheckCheckpoint, fmt.Sprintf("checkpoint claiming size %d: %v", size, err))
+				return
+			}
+			if cp.Size == 0 {
+				v.failAt(-1, CheckCheckpoint, "checkpoint of size 0")
+				return
+			}
+			if r := v.rootHash(); r != cp.Root {
+				// Everything up to the last matching checkpoint is proven; the
+				// change lies at or after it.
+				v.failAt(v.goodAt, CheckCheckpoint, fmt.Sprintf(
+					"root of the log at size %d is %s, the checkpoint signs %s: an entry in [%d, %d) was altered",
+					size, EncodeHash(r), EncodeHash(cp.Root), v.goodAt, size))
+				return
+			}
+			v.checked++
+		}
+		v.goodAt, v.signed = size, size
+		v.root = v.rootHash()
+		v.next++
+	}
+}
+
+func (v *Verifier) rootHash() tlog.Hash {
+	var h tlog.Hash
+	r, err := v.tree.GetRootHash(nil)
+	if err == nil {
+		copy(h[:], r)
+	}
+	return h
+}
+
+func (v *Verifier) failAt(seq int64, check, reason string) *Failure {
+	if v.fail == nil {
+		v.fail = &Failure{Seq: seq, Check: check, Reason: reason}
+	}
+	return v.fail
+}
+
+// Finish ends the walk and returns the report. Checkpoints or a trusted
+// checkpoint beyond the end of the log mean the log lost entries.
+func (v *Verifier) Finish() *Report {
+	if v.fail == nil && v.trusted != nil && v.trusted.Size > v.size {
+		v.failAt(v.size, CheckTrustedCheckpoint, fmt.Sprintf(
+			"the log has %d entries but the trusted checkpoint covers %d: entries were removed or the log rolled back",
+			v.size, v.trusted.Size))
+	}
+	if v.fail == nil && v.next < len(v.sizes) {
+		v.failAt(v.size, CheckSequence, fmt.Sprintf(
+			"the log has %d entries but a checkpoint covers %d: entries from %d on are missing",
+			v.size, v.sizes[len(v.sizes)-1], v.size))
+	}
+	if v.fail == nil && v.size > 0 && v.checked == 0 {
+		v.failAt(-1, CheckCheckpoint, fmt.Sprintf("no signed checkpoint covers any of the %d entries", v.size))
+	}
+	r := &Report{Tenant: v.opts.Tenant, Origin: v.origin, Entries: v.size, Checkpoints: v.checked,
+		SignedSize: v.signed, Uncovered: v.size - v.signed, OK: v.fail == nil, Failure: v.fail,
+		Took: time.Since(v.started).Round(time.Millisecond).String()}
+	if v.signed > 0 {
+		r.Root = EncodeHash(v.root)
+	}
+	if v.trusted != nil {
+		r.Trusted = v.trusted.Size
+	}
+	return r
+}

@@ -1,0 +1,345 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wardenhq/warden/internal/ledger"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// querier is what reads need from *sql.DB and *sql.Tx alike.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Append runs fn in one write transaction (BEGIN IMMEDIATE: SQLite's single
+// writer lock) and commits it; with synchronous=FULL the commit is durable
+// when it returns.
+func (db *DB) Append(ctx context.Context, tenant string, fn func(ledger.Tx) error) error {
+	if db.w == nil {
+		return fmt.Errorf("append to %q: store opened read-only", tenant)
+	}
+	sqlTx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("append to %q: begin: %w", tenant, err)
+	}
+	tx := &appendTx{ctx: ctx, tx: sqlTx, tenant: tenant, hashes: map[int64]tlog.Hash{}}
+	defer sqlTx.Rollback()
+	if tx.head, err = readHead(ctx, sqlTx, tenant); err != nil {
+		return err
+	}
+	tx.start = tx.head.Size
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if tx.head.Size > tx.start && tx.start == 0 {
+		if _, err := sqlTx.ExecContext(ctx, "INSERT OR IGNORE INTO logs (tenant_id, created_us) VALUES (?, ?)",
+			tenant, micros(time.Now())); err != nil {
+			return fmt.Errorf("append to %q: register log: %w", tenant, err)
+		}
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("append to %q: commit: %w", tenant, err)
+	}
+	return nil
+}
+
+func readHead(ctx context.Context, q querier, tenant string) (ledger.Head, error) {
+	var (
+		h      ledger.Head
+		seq    int64
+		timeUS int64
+		hashes []byte
+	)
+	err := q.QueryRowContext(ctx,
+		"SELECT seq, time_us, hashes FROM entries WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1", tenant).
+		Scan(&seq, &timeUS, &hashes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return h, nil
+	}
+	if err != nil {
+		return h, fmt.Errorf("read head of %q: %w", tenant, err)
+	}
+	if len(hashes) < len(h.LastHash) {
+		return h, fmt.Errorf("read head of %q: seq %d has %d bytes of hashes", tenant, seq, len(hashes))
+	}
+	h.Size = seq + 1
+	copy(h.LastHash[:], hashes)
+	h.LastTime = fromMicros(timeUS)
+	return h, nil
+}
+
+// appendTx is one append transaction. It tracks the head and the hashes
+// it inserted so that tlog can read them before the commit.
+type appendTx struct {
+	ctx    context.Context
+	tx     *sql.Tx
+	tenant string
+	start  int64
+	head   ledger.Head
+	hashes map[int64]tlog.Hash
+	sp     int
+}
+
+func (t *appendTx) Head() ledger.Head { return t.head }
+
+func (t *appendTx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, idx := range indexes {
+		if h, ok := t.hashes[idx]; ok {
+			out[i] = h
+			continue
+		}
+		h, err := readHash(t.ctx, t.tx, t.tenant, idx)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+func (t *appendTx) Insert(r *ledger.Record) error {
+	if r.Seq != t.head.Size {
+		return fmt.Errorf("insert seq %d into %q at size %d", r.Seq, t.tenant, t.head.Size)
+	}
+	blob := make([]byte, 0, len(r.Hashes)*len(tlog.Hash{}))
+	for _, h := range r.Hashes {
+		blob = append(blob, h[:]...)
+	}
+	if _, err := t.tx.ExecContext(t.ctx,
+		"INSERT INTO entries (tenant_id, seq, id, kind, time_us, data, hashes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		t.tenant, r.Seq, r.ID, r.Kind, micros(r.Time), r.Data, blob); err != nil {
+		return fmt.Errorf("insert seq %d into %q: %w", r.Seq, t.tenant, err)
+	}
+	base := tlog.StoredHashIndex(0, r.Seq)
+	for i, h := range r.Hashes {
+		t.hashes[base+int64(i)] = h
+	}
+	t.head = ledger.Head{Size: r.Seq + 1, LastHash: r.Hashes[0], LastTime: r.Time}
+	return nil
+}
+
+// Isolate runs fn inside a savepoint and undoes fn's writes if it fails.
+func (t *appendTx) Isolate(fn func() error) error {
+	t.sp++
+	name := fmt.Sprintf("entry%d", t.sp)
+	if _, err := t.tx.ExecContext(t.ctx, "SAVEPOINT "+name); err != nil {
+		return &ledger.TxError{Op: "savepoint", Err: err}
+	}
+	head := t.head
+	if err := fn(); err != nil {
+		if _, rerr := t.tx.ExecContext(t.ctx, "ROLLBACK TO "+name+"; RELEASE "+name); rerr != nil {
+			return &ledger.TxError{Op: "rollback to savepoint", Err: errors.Join(err, rerr)}
+		}
+		for s := head.Size; s < t.head.Size; s++ {
+			base := tlog.StoredHashIndex(0, s)
+			for idx := base; idx < tlog.StoredHashIndex(0, s+1); idx++ {
+				delete(t.hashes, idx)
+			}
+		}
+		t.head = head
+		return err
+	}
+	if _, err := t.tx.ExecContext(t.ctx, "RELEASE "+name); err != nil {
+		return &ledger.TxError{Op: "release savepoint", Err: err}
+	}
+	return nil
+}
+
+// readHash reads one stored tree hash. The hash with stored index idx
+// (level L, node k) was written by record (k+1)<<L - 1, at offset L of
+// that record's hashes.
+func readHash(ctx context.Context, q querier, tenant string, idx int64) (tlog.Hash, error) {
+	var h tlog.Hash
+	level, k := tlog.SplitStoredHashIndex(idx)
+	seq := (k+1)<<level - 1
+	var blob []byte
+	err := q.QueryRowContext(ctx, "SELECT hashes FROM entries WHERE tenant_id = ? AND seq = ?", tenant, seq).Scan(&blob)
+	if errors.Is(err, sql.ErrNoRows) {
+		return h, fmt.Errorf("read tree hash %d of %q: seq %d: %w", idx, tenant, seq, ledger.ErrNotFound)
+	}
+	if err != nil {
+		return h, fmt.Errorf("read tree hash %d of %q: %w", idx, tenant, err)
+	}
+	off := level * len(h)
+	if len(blob) < off+len(h) {
+		return h, fmt.Errorf("read tree hash %d of %q: seq %d holds %d bytes of hashes", idx, tenant, seq, len(blob))
+	}
+	copy(h[:], blob[off:])
+	return h, nil
+}
+
+// Head returns the head of a tenant's log.
+func (db *DB) Head(ctx context.Context, tenant string) (ledger.Head, error) {
+	return readHead(ctx, db.r, tenant)
+}
+
+// ReadHashes reads stored tree hashes of a tenant's log.
+func (db *DB) ReadHashes(ctx context.Context, tenant string, indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, idx := range indexes {
+		h, err := readHash(ctx, db.r, tenant, idx)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+const recordColumns = "seq, id, kind, time_us, data, hashes"
+
+func scanRecord(sc interface{ Scan(...any) error }) (ledger.Record, error) {
+	var (
+		r      ledger.Record
+		timeUS int64
+		blob   []byte
+	)
+	if err := sc.Scan(&r.Seq, &r.ID, &r.Kind, &timeUS, &r.Data, &blob); err != nil {
+		return r, err
+	}
+	r.Time = fromMicros(timeUS)
+	if len(blob) == 0 || len(blob)%len(tlog.Hash{}) != 0 {
+		return r, fmt.Errorf("seq %d holds %d bytes of hashes", r.Seq, len(blob))
+	}
+	r.Hashes = make([]tlog.Hash, len(blob)/len(tlog.Hash{}))
+	for i := range r.Hashes {
+		copy(r.Hashes[i][:], blob[i*len(tlog.Hash{}):])
+	}
+	return r, nil
+}
+
+// Records returns up to limit records with seq in [from, to), in order.
+func (db *DB) Records(ctx context.Context, tenant string, from, to int64, limit int) ([]ledger.Record, error) {
+	rows, err := db.r.QueryContext(ctx, "SELECT "+recordColumns+
+		" FROM entries WHERE tenant_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?", tenant, from, to, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read entries of %q from %d: %w", tenant, from, err)
+	}
+	defer rows.Close()
+	var out []ledger.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read entries of %q: %w", tenant, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read entries of %q: %w", tenant, err)
+	}
+	return out, nil
+}
+
+// RecordByID returns the record with entry id.
+func (db *DB) RecordByID(ctx context.Context, tenant, id string) (*ledger.Record, error) {
+	r, err := scanRecord(db.r.QueryRowContext(ctx, "SELECT "+recordColumns+
+		" FROM entries WHERE tenant_id = ? AND id = ?", tenant, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("entry %q of %q: %w", id, tenant, ledger.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("entry %q of %q: %w", id, tenant, err)
+	}
+	return &r, nil
+}
+
+// SeqAtTime returns the first seq at or after t, or the log size.
+func (db *DB) SeqAtTime(ctx context.Context, tenant string, t time.Time) (int64, error) {
+	var seq sql.NullInt64
+	err := db.r.QueryRowContext(ctx,
+		"SELECT MIN(seq) FROM entries WHERE tenant_id = ? AND time_us >= ?", tenant, micros(t)).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("seq at %s in %q: %w", t.Format(time.RFC3339), tenant, err)
+	}
+	if seq.Valid {
+		return seq.Int64, nil
+	}
+	h, err := db.Head(ctx, tenant)
+	return h.Size, err
+}
+
+// PutCheckpoint stores a signed checkpoint. A checkpoint no larger than
+// the latest stored one is refused: sizes only grow.
+func (db *DB) PutCheckpoint(ctx context.Context, tenant string, cp ledger.StoredCheckpoint) error {
+	if db.w == nil {
+		return fmt.Errorf("store checkpoint of %q: store opened read-only", tenant)
+	}
+	res, err := db.w.ExecContext(ctx, `INSERT INTO checkpoints (tenant_id, size, note, created_us)
+		SELECT ?, ?, ?, ? WHERE ? > COALESCE((SELECT MAX(size) FROM checkpoints WHERE tenant_id = ?), 0)`,
+		tenant, cp.Size, cp.Note, micros(cp.Time), cp.Size, tenant)
+	if err != nil {
+		return fmt.Errorf("store checkpoint %d of %q: %w", cp.Size, tenant, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("store checkpoint %d of %q: not larger than the latest", cp.Size, tenant)
+	}
+	return nil
+}
+
+// LatestCheckpoint returns the largest stored checkpoint.
+func (db *DB) LatestCheckpoint(ctx context.Context, tenant string) (*ledger.StoredCheckpoint, error) {
+	cps, err := db.queryCheckpoints(ctx,
+		"SELECT size, note, created_us FROM checkpoints WHERE tenant_id = ? ORDER BY size DESC LIMIT 1", tenant)
+	if err != nil {
+		return nil, err
+	}
+	if len(cps) == 0 {
+		return nil, fmt.Errorf("checkpoint of %q: %w", tenant, ledger.ErrNotFound)
+	}
+	return &cps[0], nil
+}
+
+// Checkpoints returns stored checkpoints with size in [from, to].
+func (db *DB) Checkpoints(ctx context.Context, tenant string, from, to int64) ([]ledger.StoredCheckpoint, error) {
+	return db.queryCheckpoints(ctx,
+		"SELECT size, note, created_us FROM checkpoints WHERE tenant_id = ? AND size >= ? AND size <= ? ORDER BY size",
+		tenant, from, to)
+}
+
+func (db *DB) queryCheckpoints(ctx context.Context, query string, args ...any) ([]ledger.StoredCheckpoint, error) {
+	rows, err := db.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []ledger.StoredCheckpoint
+	for rows.Next() {
+		var cp ledger.StoredCheckpoint
+		var us int64
+		if err := rows.Scan(&cp.Size, &cp.Note, &us); err != nil {
+			return nil, fmt.Errorf("read checkpoints: %w", err)
+		}
+		cp.Time = fromMicros(us)
+		out = append(out, cp)
+	}
+	return out, rows.Err()
+}
+
+// Tenants lists the tenants that have a log.
+func (db *DB) Tenants(ctx context.Context) ([]string, error) {
+	rows, err := db.r.QueryContext(ctx, "SELECT tenant_id FROM logs ORDER BY tenant_id")
+	if err != nil {
+		return nil, fmt.Errorf("list logs: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("list logs: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
