@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/wardenhq/warden/client"
+	"github.com/wardenhq/warden/internal/store/sqlite"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// logSource is where a log command reads a log: a server (--url) or a
+// data directory on disk.
+type logSource struct {
+	url, key          string
+	dataDir, database string
+	tenant            string
+	cmd               *cobra.Command
+}
+
+func (s *logSource) bind(cmd *cobra.Command) {
+	s.cmd = cmd
+	f := cmd.Flags()
+	f.StringVar(&s.url, "url", envOr("WARDEN_URL", client.DefaultURL), "server to read from (env WARDEN_URL); without --url or WARDEN_URL the data directory is read")
+	f.StringVar(&s.key, "key", os.Getenv("WARDEN_KEY"), "API key for --url (env WARDEN_KEY)")
+	f.StringVar(&s.dataDir, "data-dir", envOr("WARDEN_DATA_DIR", DefaultDataDir), "data directory to read offline (env WARDEN_DATA_DIR)")
+	f.StringVar(&s.database, "database", "", "SQLite database file to read offline (default <data-dir>/warden.db)")
+	f.StringVar(&s.tenant, "tenant", "", "tenant whose log to read (offline: default every tenant; online: the key's own, or any for an owner key)")
+}
+
+// online reports whether the command talks to a server.
+func (s *logSource) online() bool {
+	f := s.cmd.Flags()
+	if f.Changed("url") {
+		return true
+	}
+	return os.Getenv("WARDEN_URL") != "" && !f.Changed("data-dir") && !f.Changed("database")
+}
+
+func (s *logSource) client() (*client.Client, error) {
+	var opts []client.Option
+	if s.tenant != "" {
+		opts = append(opts, client.WithTenant(s.tenant))
+	}
+	if s.key == "" {
+		return nil, &exitError{exitUsage, errors.New("--key (or WARDEN_KEY) is required with --url")}
+	}
+	c, err := client.New(s.url, s.key, opts...)
+	if err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	return c, nil
+}
+
+// openStore opens the data directory's database read-only.
+func (s *logSource) openStore(ctx context.Context) (*sqlite.DB, string, error) {
+	path := s.database
+	if path == "" {
+		path = filepath.Join(s.dataDir, dbFile)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, "", &exitError{exitUsage, fmt.Errorf("database %q: %w", path, err)}
+	}
+	db, err := sqlite.Open(ctx, path, sqlite.Options{ReadOnly: true})
+	if err != nil {
+		return nil, "", &exitError{exitUsage, err}
+	}
+	origin, err := db.Meta(ctx, "origin")
+	if err == nil && origin == "" {
+		err = fmt.Errorf("database %q has no origin: not a Warden data directory", path)
+	}
+	if err != nil {
+		db.Close()
+		return nil, "", &exitError{exitUsage, err}
+	}
+	return db, origin, nil
+}
+
+// readVerifierKeys reads verifier keys from files, one key per non-empty,
+// non-comment line.
+func readVerifierKeys(paths []string) ([]note.Verifier, error) {
+	var out []note.Verifier
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, &exitError{exitUsage, fmt.Errorf("trusted key: %w", err)}
+		}
+		keys, err := parseVerifierKeys(bytes.NewReader(b))
+		if err != nil {
+			return nil, &exitError{exitUsage, fmt.Errorf("trusted key %q: %w", p, err)}
+		}
+		out = append(out, keys...)
+	}
+	return out, nil
+}
+
+func parseVerifierKeys(r io.Reader) ([]note.Verifier, error) {
+	var out []note.Verifier
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		v, err := note.NewVerifier(line)
+		if err != nil {
+			return nil, fmt.Errorf("not a sumdb/note verifier key: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no verifier key in file")
+	}
+	return out, nil
+}
+
+// isTerminal reports whether f is a character device (a terminal), where
+// progress is shown.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

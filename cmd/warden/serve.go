@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/api"
+	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/store/sqlite"
+)
+
+// Defaults of warden serve.
+const (
+	DefaultListen          = "127.0.0.1:8470"
+	DefaultDataDir         = "./warden-data"
+	DefaultOrigin          = "warden"
+	DefaultShutdownTimeout = 30 * time.Second
+	dbFile                 = "warden.db"
+	keyFile                = "signing.key"
+	pubFile                = "log.pub"
+)
+
+type serveConfig struct {
+	Listen     string
+	DataDir    string
+	Database   string
+	SigningKey string
+	Origin     string
+	TLSCert    string
+	TLSKey     string
+	LogLevel   string
+	LogFormat  string
+}
+
+func (c *serveConfig) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("--listen %q: %w", c.Listen, err)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://") {
+		return errors.New("--database: PostgreSQL is not supported by this build yet; use SQLite (the default)")
+	}
+	if c.Origin == "" || strings.ContainsAny(c.Origin, " \n+") {
+		return fmt.Errorf("--origin %q: must be non-empty, without spaces or '+'", c.Origin)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+func newServeCmd() *cobra.Command {
+	c := &serveConfig{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Warden server",
+		Long: `Run the Warden server. With no flags it keeps everything in ./warden-data:
+an SQLite database, the checkpoint signing key (signing.key, mode 0600) and its
+verifier key (log.pub). On first start it creates the tenant 'default' with an
+admin key and an installation owner key, and prints both keys once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := c.Validate(); err != nil {
+				return &exitError{exitUsage, err}
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, c, cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.Flags().Changed("origin"))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.Listen, "listen", DefaultListen, "address to listen on")
+	f.StringVar(&c.DataDir, "data-dir", envOr("WARDEN_DATA_DIR", DefaultDataDir), "data directory (env WARDEN_DATA_DIR)")
+	f.StringVar(&c.Database, "database", "", "SQLite database file (default <data-dir>/warden.db)")
+	f.StringVar(&c.SigningKey, "signing-key", "", "checkpoint signing key file from 'warden keygen' (default <data-dir>/signing.key, generated on first start)")
+	f.StringVar(&c.Origin, "origin", DefaultOrigin, "log origin, fixed at first start; checkpoints carry <origin>/<tenant>")
+	f.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (serve HTTPS)")
+	f.StringVar(&c.TLSKey, "tls-key", "", "TLS private key file")
+	f.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	return cmd
+}
+
+// serve runs the server until ctx ends, then drains it: HTTP first, then
+// the appenders (every queued entry is committed), then final checkpoints.
+func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, originSet bool) error {
+	logger, err := newLogger(stderr, c.LogLevel, c.LogFormat)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory %q: %w", c.DataDir, err)
+	}
+	dbPath := c.Database
+	if dbPath == "" {
+		dbPath = filepath.Join(c.DataDir, dbFile)
+	}
+	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	origin, err := db.SetMetaOnce(ctx, "origin", c.Origin)
+	if err != nil {
+		return err
+	}
+	if originSet && origin != c.Origin {
+		return &exitError{exitUsage, fmt.Errorf("--origin %q: this installation's origin is %q and cannot change", c.Origin, origin)}
+	}
+
+	keyPath := c.SigningKey
+	var key *signingKey
+	if keyPath == "" {
+		keyPath = filepath.Join(c.DataDir, keyFile)
+		var generated bool
+		if key, generated, err = ensureSigningKey(keyPath, origin); err != nil {
+			return err
+		}
+		if generated {
+			logger.Warn("generated a checkpoint signing key in the data directory; in production keep it elsewhere (warden keygen, --signing-key)", "path", keyPath)
+		}
+	} else if key, err = loadSigningKey(keyPath); err != nil {
+		return &exitError{exitUsage, err}
+	}
+	if err := os.WriteFile(filepath.Join(c.DataDir, pubFile), []byte(key.verifier+"\n"), 0o644); err != nil {
+		return fmt.Errorf("write verifier key: %w", err)
+	}
+
+	metrics := api.NewMetrics(prometheus.NewRegistry())
+	l, err := ledger.New(db, ledger.Config{Origin: origin, Signer: key.signer, Logger: logger, Observe: metrics.ObserveBatch})
+	if err != nil {
+		return err
+	}
+	cpCtx, stopCheckpoints := context.WithCancel(context.Background())
+	cpDone := make(chan struct{})
+	go func() { defer close(cpDone); l.Checkpointer().Run(cpCtx) }()
+	defer func() { stopCheckpoints(); <-cpDone }()
+
+	made, err := access.Bootstrap(ctx, l, db, rand.Reader, time.Now)
+	if err != nil {
+		_ = l.Close(context.Background())
+		return fmt.Errorf("first start: %w", err)
+	}
+	printNewKeys(stdout, made)
+
+	srv := api.New(api.Config{Store: db, Ledger: l, Origin: origin, VerifierKey: key.verifier, Logger: logger, Metrics: metrics})
+	hs := &http.Server{
+		Addr:              c.Listen,
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      10 * time.Minute, // a full verification of a large log streams for a while
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		_ = l.Close(context.Background())
+		return &exitError{exitUsage, fmt.Errorf("listen on %s: %w", c.Listen, err)}
+	}
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "Warden %s listening on %s://%s (data in %s, origin %q)\n", buildVersion(), scheme, ln.Addr(), c.DataDir, origin)
+	logger.Info("serving", "addr", ln.Addr().String(), "tls", c.TLSCert != "", "database", dbPath, "signing_key", key.path)
+
+	errc := make(chan error, 1)
+	go func() {
+		if c.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, c.TLSCert, c.TLSKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	logger.Info("shutting down: draining requests and the ledger")
+	sctx, cancel := context.WithTimeout(context.Background(), DefaultShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		logger.Error("http shutdown", "err", err)
+	}
+	if err := l.Close(sctx); err != nil {
+		logger.Error("ledger drain", "err", err)
+		return err
+	}
+	logger.Info("stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}
+
+// printNewKeys shows keys made on first start. They are written to the
+// terminal once and never logged: only their hashes are stored.
+func printNewKeys(w io.Writer, keys []access.NewKeyInfo) {
+	if len(keys) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "")
+	fmt.Fprintln(w, "New API keys. They are shown once and cannot be recovered; store them now:")
+	for _, k := range keys {
+		fmt.Fprintf(w, "  %-6s (tenant %s): %s\n", k.Role, k.Tenant, k.Secret)
+	}
+	fmt.Fprintln(w, "")
+}

@@ -1,0 +1,255 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/wardenhq/warden/internal/ledger"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Entry listing limits.
+const (
+	DefaultEntryLimit = 100
+	MaxEntryLimit     = 1000
+)
+
+// EntryJSON is one entry as served: entry is the object whose canonical
+// (RFC 8785) encoding is exactly the bytes whose leaf hash is leaf_hash.
+type EntryJSON struct {
+	Seq      int64           `json:"seq"`
+	LeafHash string          `json:"leaf_hash"`
+	Entry    json.RawMessage `json:"entry"`
+}
+
+func entryJSON(r *ledger.Record) EntryJSON {
+	return EntryJSON{Seq: r.Seq, LeafHash: ledger.EncodeHash(r.LeafHash()), Entry: json.RawMessage(r.Data)}
+}
+
+func (s *Server) getCheckpoint(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r.Context())
+	cp, err := s.cfg.Store.LatestCheckpoint(r.Context(), p.tenant)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write(cp.Note)
+}
+
+func (s *Server) getKey(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, s.cfg.VerifierKey+"\n")
+}
+
+// cursors are opaque to clients; they encode the next seq.
+func encodeCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("seq:" + strconv.FormatInt(seq, 10)))
+}
+
+func decodeCursor(c string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		if v, ok := strings.CutPrefix(string(b), "seq:"); ok {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 && encodeCursor(n) == c {
+				return n, nil
+			}
+		}
+	}
+	return 0, errBad("cursor is not one this server issued")
+}
+
+func (s *Server) listEntries(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p := principalFrom(ctx)
+	head, err := s.cfg.Store.Head(ctx, p.tenant)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	from, err := queryInt(r, "from", 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	to, err := queryInt(r, "to", head.Size)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	limit, err := queryInt(r, "limit", DefaultEntryLimit)
+	if err != nil || limit == 0 || limit > MaxEntryLimit {
+		s.fail(w, r, errBad(fmt.Sprintf("limit must be between 1 and %d", MaxEntryLimit)))
+		return
+	}
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		if from, err = decodeCursor(c); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if to > head.Size {
+		to = head.Size
+	}
+	out := struct {
+		Entries    []EntryJSON `json:"entries"`
+		NextCursor string      `json:"next_cursor,omitempty"`
+	}{Entries: []EntryJSON{}}
+	if from < to {
+		recs, err := s.cfg.Store.Records(ctx, p.tenant, from, to, int(limit))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for i := range recs {
+			out.Entries = append(out.Entries, entryJSON(&recs[i]))
+		}
+		if n := len(recs); n > 0 && recs[n-1].Seq+1 < to {
+			out.NextCursor = encodeCursor(recs[n-1].Seq + 1)
+		}
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
+}
+
+func (s *Server) getEntry(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r.Context())
+	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
+	if err != nil || seq < 0 {
+		s.fail(w, r, errBad("seq must be a non-negative integer"))
+		return
+	}
+	recs, err := s.cfg.Store.Records(r.Context(), p.tenant, seq, seq+1, 1)
+	if err == nil && len(recs) == 0 {
+		err = fmt.Errorf("entry %d: %w", seq, ledger.ErrNotFound)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, entryJSON(&recs[0]))
+}
+
+func hashList(hs []tlog.Hash) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = ledger.EncodeHash(h)
+	}
+	return out
+}
+
+// defaultSize is the size of the latest checkpoint: proofs are useful
+// against what has been signed.
+func (s *Server) defaultSize(r *http.Request, tenant string) (int64, error) {
+	cp, err := s.cfg.Store.LatestCheckpoint(r.Context(), tenant)
+	if err != nil {
+		return 0, err
+	}
+	return cp.Size, nil
+}
+
+func (s *Server) inclusionProof(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r.Context())
+	if r.URL.Query().Get("seq") == "" {
+		s.fail(w, r, errBad("seq is required"))
+		return
+	}
+	seq, err := queryInt(r, "seq", 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	size, err := queryInt(r, "size", -1)
+	if err == nil && size < 0 {
+		size, err = s.defaultSize(r, p.tenant)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	proof, err := ledger.InclusionProof(r.Context(), s.cfg.Store, p.tenant, seq, size)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"seq": seq, "size": size, "proof": hashList(proof)})
+}
+
+func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r.Context())
+	if r.URL.Query().Get("from") == "" {
+		s.fail(w, r, errBad("from is required"))
+		return
+	}
+	from, err := queryInt(r, "from", 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	to, err := queryInt(r, "to", -1)
+	if err == nil && to < 0 {
+		to, err = s.defaultSize(r, p.tenant)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	proof, err := ledger.ConsistencyProof(r.Context(), s.cfg.Store, p.tenant, from, to)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"from": from, "to": to, "proof": hashList(proof)})
+}
+
+// verifyLog walks the tenant's whole log. One runs at a time; others wait
+// for their turn as long as their request lives.
+func (s *Server) verifyLog(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p := principalFrom(ctx)
+	if err := emptyBody(r); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := note.NewVerifier(s.cfg.VerifierKey)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("verifier key: %w", err))
+		return
+	}
+	select {
+	case s.verify <- struct{}{}:
+		defer func() { <-s.verify }()
+	case <-ctx.Done():
+		s.fail(w, r, ctx.Err())
+		return
+	}
+	rep, err := ledger.VerifyStore(ctx, s.cfg.Store, ledger.VerifyOptions{
+		Tenant: p.tenant, Origin: s.cfg.Origin, Keys: []note.Verifier{v}}, nil)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, rep)
+}
+
+// emptyBody accepts no body or an empty JSON object.
+func emptyBody(r *http.Request) error {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return errBad("cannot read body")
+	}
+	if t := strings.TrimSpace(string(b)); t != "" && t != "{}" {
+		return errBad("this route takes no body (or {})")
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+// Package api is Warden's HTTP edge: routes, strict bounded decoding,
+// authentication, problem+json errors, request ids, health and metrics. It
+// reaches storage only through the interfaces below, never a store package.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/ledger"
+)
+
+// DefaultMaxBody is the largest request body accepted.
+const DefaultMaxBody = 1 << 20
+
+// Store is what the API reads: the logs, the keys and the tenants.
+type Store interface {
+	ledger.Store
+	access.KeyReader
+	Tenant(ctx context.Context, id string) (*access.Tenant, error)
+	// Ping fails when the store cannot take a write.
+	Ping(ctx context.Context) error
+}
+
+// Config holds the Server's dependencies.
+type Config struct {
+	Store  Store
+	Ledger *ledger.Ledger
+	// Origin is the installation origin; VerifierKey the checkpoint
+	// verifier key in sumdb/note text form.
+	Origin      string
+	VerifierKey string
+	Logger      *slog.Logger
+	Metrics     *Metrics
+	MaxBody     int64
+	Clock       func() time.Time
+}
+
+// Server serves the HTTP API.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	verify  chan struct{} // one full verification at a time
+	routes  []route
+	handler http.Handler
+}
+
+// route is one entry of the route table: the mux, the permission check
+// and the OpenAPI document are all made from it.
+type route struct {
+	method, path string
+	perm         access.Permission // "" for public routes
+	summary      string
+	h            func(w http.ResponseWriter, r *http.Request)
+}
+
+// New returns a Server. It does not listen; serve Handler().
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), verify: make(chan struct{}, 1)}
+	s.routes = []route{
+		{"GET", "/healthz", "", "liveness: the process serves requests", s.healthz},
+		{"GET", "/readyz", "", "readiness: the store takes writes", s.readyz},
+		{"GET", "/v1/openapi.json", "", "this API's OpenAPI document", s.openapi},
+		{"GET", "/v1/log/checkpoint", access.PermLedgerRead, "latest signed checkpoint (C2SP tlog-checkpoint note)", s.getCheckpoint},
+		{"GET", "/v1/log/key", access.PermLedgerRead, "checkpoint verifier key (sumdb/note text form)", s.getKey},
+		{"GET", "/v1/log/entries", access.PermLedgerRead, "entries with seq in [from, to), cursor paged", s.listEntries},
+		{"GET", "/v1/log/entries/{seq}", access.PermLedgerRead, "one entry", s.getEntry},
+		{"GET", "/v1/log/proof/inclusion", access.PermLedgerRead, "inclusion proof of entry seq in the tree of size", s.inclusionProof},
+		{"GET", "/v1/log/proof/consistency", access.PermLedgerRead, "consistency proof from tree size from to tree size to", s.consistencyProof},
+		{"POST", "/v1/log/verify", access.PermLedgerRead, "full verification of the tenant's log", s.verifyLog},
+	}
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.path, s.wrapRoute(rt))
+	}
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.gatherer, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.writeProblem(w, r, probNotFound) })
+	s.handler = s.base(s.mux)
+	return s
+}
+
+// Handler returns the root handler with every middleware applied.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// wrapRoute adds authentication and the route's permission check.
+func (s *Server) wrapRoute(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = withRoute(r, rt.method+" "+rt.path)
+		if rt.perm == "" {
+			rt.h(w, r)
+			return
+		}
+		p, err := s.authenticate(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !p.key.Role.Allows(rt.perm) {
+			s.writeProblem(w, r, probForbidden)
+			return
+		}
+		rt.h(w, r.WithContext(withPrincipal(r.Context(), p)))
+	})
+}
