@@ -174,6 +174,11 @@ func (c *Checkpointer) Sign(ctx context.Context, tenant string) (*StoredCheckpoi
 	}
 	cp := StoredCheckpoint{Size: head.Size, Note: msg, Time: c.cfg.Clock().UTC()}
 	if err := c.store.PutCheckpoint(ctx, tenant, cp); err != nil {
+		// Another signer (a final flush racing Run, or another replica)
+		// may have stored this size or a larger one first: that is success.
+		if now, lerr := c.store.LatestCheckpoint(ctx, tenant); lerr == nil && now.Size >= head.Size {
+			return now, nil
+		}
 		return nil, fmt.Errorf("checkpoint %q: store: %w", tenant, err)
 	}
 	return &cp, nil
