@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/ledger"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -125,13 +126,13 @@ func runProof(ctx context.Context, cmd *cobra.Command, f *proofFlags, w io.Write
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
-			out = map[string]any{"seq": f.seq, "size": size, "proof": encodeHashes(p)}
+			out = api.InclusionJSON{Seq: f.seq, Size: size, Proof: encodeHashes(p)}
 		} else {
 			p, err := ledger.ConsistencyProof(ctx, db, tenant, f.from, size)
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
-			out = map[string]any{"from": f.from, "to": size, "proof": encodeHashes(p)}
+			out = api.ConsistencyJSON{From: f.from, To: size, Proof: encodeHashes(p)}
 		}
 	}
 	enc := json.NewEncoder(w)

@@ -136,6 +136,20 @@ func (s *Server) getEntry(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, entryJSON(&recs[0]))
 }
 
+// InclusionJSON is an inclusion proof as served: base64 hashes, leaf to root.
+type InclusionJSON struct {
+	Seq   int64    `json:"seq"`
+	Size  int64    `json:"size"`
+	Proof []string `json:"proof"`
+}
+
+// ConsistencyJSON is a consistency proof as served.
+type ConsistencyJSON struct {
+	From  int64    `json:"from"`
+	To    int64    `json:"to"`
+	Proof []string `json:"proof"`
+}
+
 func hashList(hs []tlog.Hash) []string {
 	out := make([]string, len(hs))
 	for i, h := range hs {
@@ -178,7 +192,7 @@ func (s *Server) inclusionProof(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"seq": seq, "size": size, "proof": hashList(proof)})
+	s.writeJSON(w, r, http.StatusOK, InclusionJSON{Seq: seq, Size: size, Proof: hashList(proof)})
 }
 
 func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request) {
@@ -205,7 +219,7 @@ func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"from": from, "to": to, "proof": hashList(proof)})
+	s.writeJSON(w, r, http.StatusOK, ConsistencyJSON{From: from, To: to, Proof: hashList(proof)})
 }
 
 // verifyLog walks the tenant's whole log. One runs at a time; others wait
