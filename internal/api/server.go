@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -87,8 +88,19 @@ func New(cfg Config) *Server {
 		{"GET", "/v1/log/proof/consistency", access.PermLedgerRead, "consistency proof from tree size from to tree size to", s.consistencyProof},
 		{"POST", "/v1/log/verify", access.PermLedgerRead, "full verification of the tenant's log", s.verifyLog},
 	}
+	allowed := map[string][]string{}
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrapRoute(rt))
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+	}
+	// Other methods on a known path get a problem+json 405 (the mux's own
+	// answer is plain text).
+	for path, methods := range allowed {
+		allow := strings.Join(methods, ", ")
+		s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			s.writeProblem(w, r, probMethod)
+		})
 	}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.gatherer, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.writeProblem(w, r, probNotFound) })
