@@ -88,6 +88,7 @@ type appendTx struct {
 	head   ledger.Head
 	hashes map[int64]tlog.Hash
 	sp     int
+	insert *sql.Stmt // prepared on first Insert; closed with the transaction
 }
 
 func (t *appendTx) Head() ledger.Head { return t.head }
@@ -116,9 +117,16 @@ func (t *appendTx) Insert(r *ledger.Record) error {
 	for _, h := range r.Hashes {
 		blob = append(blob, h[:]...)
 	}
-	if _, err := t.tx.ExecContext(t.ctx,
-		"INSERT INTO entries (tenant_id, seq, id, kind, time_us, data, hashes) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		t.tenant, r.Seq, r.ID, r.Kind, micros(r.Time), r.Data, blob); err != nil {
+	if t.insert == nil {
+		// The driver compiles SQL on every Exec; a batch compiles it once.
+		stmt, err := t.tx.PrepareContext(t.ctx,
+			"INSERT INTO entries (tenant_id, seq, id, kind, time_us, data, hashes) VALUES (?, ?, ?, ?, ?, ?, ?)")
+		if err != nil {
+			return fmt.Errorf("insert seq %d into %q: prepare: %w", r.Seq, t.tenant, err)
+		}
+		t.insert = stmt
+	}
+	if _, err := t.insert.ExecContext(t.ctx, t.tenant, r.Seq, r.ID, r.Kind, micros(r.Time), r.Data, blob); err != nil {
 		return fmt.Errorf("insert seq %d into %q: %w", r.Seq, t.tenant, err)
 	}
 	base := tlog.StoredHashIndex(0, r.Seq)
@@ -256,9 +264,15 @@ func (db *DB) RecordByID(ctx context.Context, tenant, id string) (*ledger.Record
 
 // SeqAtTime returns the first seq at or after t, or the log size.
 func (db *DB) SeqAtTime(ctx context.Context, tenant string, t time.Time) (int64, error) {
+	// Entry times are whole microseconds: round t up, or an entry just
+	// before a sub-microsecond t would count as at or after it.
+	us := micros(t)
+	if fromMicros(us).Before(t) {
+		us++
+	}
 	var seq sql.NullInt64
 	err := db.r.QueryRowContext(ctx,
-		"SELECT MIN(seq) FROM entries WHERE tenant_id = ? AND time_us >= ?", tenant, micros(t)).Scan(&seq)
+		"SELECT MIN(seq) FROM entries WHERE tenant_id = ? AND time_us >= ?", tenant, us).Scan(&seq)
 	if err != nil {
 		return 0, fmt.Errorf("seq at %s in %q: %w", t.Format(time.RFC3339), tenant, err)
 	}

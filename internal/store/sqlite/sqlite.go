@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 
@@ -66,6 +67,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			q.Add("_pragma", p)
 		}
 		return "file:" + path + "?" + q.Encode()
+	}
+	if opts.ReadOnly {
+		// SQLite would create a missing file; a read-only open must not.
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open store %q read-only: %w", path, err)
+		}
 	}
 	db := &DB{path: path}
 	var err error
@@ -188,8 +195,9 @@ func (db *DB) Close() error {
 func (db *DB) Path() string { return db.path }
 
 // Ping checks that the database can be written: it takes the write lock,
-// writes a page's worth of data and rolls it back. A full disk, a
-// read-only file or a lost lock all fail it.
+// writes a page's worth of data, deletes it and commits, so that the WAL
+// is written and synced. A full disk, a read-only file or a lost lock all
+// fail it.
 func (db *DB) Ping(ctx context.Context) error {
 	if db.w == nil {
 		return fmt.Errorf("ping store %q: opened read-only", db.path)
@@ -200,6 +208,14 @@ func (db *DB) Ping(ctx context.Context) error {
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, "INSERT INTO meta (tenant_id, key, value) VALUES ('_system', 'probe', hex(randomblob(4096)))"); err != nil {
+		return fmt.Errorf("ping store %q: %w", db.path, err)
+	}
+	// A rollback would never touch the files: only a commit shows that
+	// they can still be written.
+	if _, err := tx.ExecContext(ctx, "DELETE FROM meta WHERE tenant_id = '_system' AND key = 'probe'"); err != nil {
+		return fmt.Errorf("ping store %q: %w", db.path, err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("ping store %q: %w", db.path, err)
 	}
 	return nil
