@@ -172,7 +172,7 @@ func (c *Checkpointer) Sign(ctx context.Context, tenant string) (*StoredCheckpoi
 	if err != nil {
 		return nil, err
 	}
-	cp := StoredCheckpoint{Size: head.Size, Note: msg, Time: c.cfg.Clock().UTC()}
+	cp := StoredCheckpoint{Size: head.Size, Note: msg, Time: c.cfg.Clock().UTC().Truncate(time.Microsecond)}
 	if err := c.store.PutCheckpoint(ctx, tenant, cp); err != nil {
 		// Another signer (a final flush racing Run, or another replica)
 		// may have stored this size or a larger one first: that is success.

@@ -73,7 +73,7 @@ type Store interface {
 	// Head returns the current head of a tenant's log (size 0 if it has none).
 	Head(ctx context.Context, tenant string) (Head, error)
 	// Records returns the records with seq in [from, to), in order, at most
-	// limit of them.
+	// limit of them; limit MUST be positive.
 	Records(ctx context.Context, tenant string, from, to int64, limit int) ([]Record, error)
 	// RecordByID returns the record with the given entry id.
 	RecordByID(ctx context.Context, tenant, id string) (*Record, error)

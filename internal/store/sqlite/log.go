@@ -229,6 +229,9 @@ func scanRecord(sc interface{ Scan(...any) error }) (ledger.Record, error) {
 
 // Records returns up to limit records with seq in [from, to), in order.
 func (db *DB) Records(ctx context.Context, tenant string, from, to int64, limit int) ([]ledger.Record, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("read entries of %q: limit %d is not positive", tenant, limit)
+	}
 	rows, err := db.r.QueryContext(ctx, "SELECT "+recordColumns+
 		" FROM entries WHERE tenant_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?", tenant, from, to, limit)
 	if err != nil {
