@@ -43,7 +43,9 @@ re-signed with a stolen key, or rolled back, also fails.
 Exit status: 0 verified, 1 integrity failure (the first bad seq and why), 2 usage
 or I/O error.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runVerify(cmd.Context(), f, cmd.OutOrStdout(), cmd.ErrOrStderr()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runVerify(cmd.Context(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
 	}
 	f.src.bind(cmd)
 	cmd.Flags().StringArrayVar(&f.trustedKeys, "trusted-key", nil, "file with a trusted verifier key (repeatable)")

@@ -29,9 +29,9 @@ func principalFrom(ctx context.Context) *principal {
 // acts on: the key's own, or for an owner key the one named by ?tenant=.
 // A tenant the caller may not see is reported as not found.
 func (s *Server) authenticate(r *http.Request) (*principal, error) {
-	authz := r.Header.Get("Authorization")
-	presented, ok := strings.CutPrefix(authz, "Bearer ")
-	if !ok || presented == "" {
+	// The scheme is case-insensitive (RFC 9110, section 11.1).
+	scheme, presented, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || presented == "" {
 		return nil, access.ErrBadKey
 	}
 	k, err := access.Authenticate(r.Context(), s.cfg.Store, presented, s.cfg.Clock())

@@ -49,21 +49,23 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, s.cfg.VerifierKey+"\n")
 }
 
-// cursors are opaque to clients; they encode the next seq.
-func encodeCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("seq:" + strconv.FormatInt(seq, 10)))
+// cursors are opaque to clients; they encode the next seq and the end of
+// the window, so that later pages stay within the first page's range.
+func encodeCursor(seq, to int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("seq:" + strconv.FormatInt(seq, 10) + ":to:" + strconv.FormatInt(to, 10)))
 }
 
-func decodeCursor(c string) (int64, error) {
+func decodeCursor(c string) (seq, to int64, err error) {
+	bad := errBad("cursor is not one this server issued")
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err == nil {
-		if v, ok := strings.CutPrefix(string(b), "seq:"); ok {
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 && encodeCursor(n) == c {
-				return n, nil
-			}
-		}
+	if err != nil {
+		return 0, 0, bad
 	}
-	return 0, errBad("cursor is not one this server issued")
+	var a, z int64
+	if _, err := fmt.Sscanf(string(b), "seq:%d:to:%d", &a, &z); err != nil || a < 0 || z < a || encodeCursor(a, z) != c {
+		return 0, 0, bad
+	}
+	return a, z, nil
 }
 
 func (s *Server) listEntries(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +92,8 @@ func (s *Server) listEntries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c := r.URL.Query().Get("cursor"); c != "" {
-		if from, err = decodeCursor(c); err != nil {
+		// The cursor carries the window: from and to are not read again.
+		if from, to, err = decodeCursor(c); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -112,7 +115,7 @@ func (s *Server) listEntries(w http.ResponseWriter, r *http.Request) {
 			out.Entries = append(out.Entries, entryJSON(&recs[i]))
 		}
 		if n := len(recs); n > 0 && recs[n-1].Seq+1 < to {
-			out.NextCursor = encodeCursor(recs[n-1].Seq + 1)
+			out.NextCursor = encodeCursor(recs[n-1].Seq+1, to)
 		}
 	}
 	s.writeJSON(w, r, http.StatusOK, out)

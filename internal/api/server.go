@@ -87,6 +87,7 @@ func New(cfg Config) *Server {
 		{"GET", "/v1/log/proof/inclusion", access.PermLedgerRead, "inclusion proof of entry seq in the tree of size", s.inclusionProof},
 		{"GET", "/v1/log/proof/consistency", access.PermLedgerRead, "consistency proof from tree size from to tree size to", s.consistencyProof},
 		{"POST", "/v1/log/verify", access.PermLedgerRead, "full verification of the tenant's log", s.verifyLog},
+		{"GET", "/metrics", "", "Prometheus metrics", promhttp.HandlerFor(cfg.Metrics.gatherer, promhttp.HandlerOpts{}).ServeHTTP},
 	}
 	allowed := map[string][]string{}
 	for _, rt := range s.routes {
@@ -102,7 +103,6 @@ func New(cfg Config) *Server {
 			s.writeProblem(w, r, probMethod)
 		})
 	}
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.gatherer, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.writeProblem(w, r, probNotFound) })
 	s.handler = s.base(s.mux)
 	return s

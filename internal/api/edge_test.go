@@ -1,0 +1,261 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var securityHeaders = map[string]string{
+	"X-Content-Type-Options":  "nosniff",
+	"X-Frame-Options":         "DENY",
+	"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+	"Referrer-Policy":         "no-referrer",
+	"Cache-Control":           "no-store",
+}
+
+var generatedID = regexp.MustCompile(`^[0-9a-f]{24}$`)
+
+func TestEveryResponseHeaders(t *testing.T) {
+	s := newStack(t, stackOptions{maxBody: 64})
+	s.waitCheckpoint(t, "default")
+	for _, tc := range []struct {
+		name, method, path, key, body string
+		want                          int
+	}{
+		{"healthz", "GET", "/healthz", "", "", 200},
+		{"readyz", "GET", "/readyz", "", "", 200},
+		{"openapi", "GET", "/v1/openapi.json", "", "", 200},
+		{"metrics", "GET", "/metrics", "", "", 200},
+		{"checkpoint", "GET", "/v1/log/checkpoint", s.admin, "", 200},
+		{"entries", "GET", "/v1/log/entries", s.admin, "", 200},
+		{"verify", "POST", "/v1/log/verify", s.admin, "{}", 200},
+		{"unauthorized", "GET", "/v1/log/entries", "", "", 401},
+		{"bad request", "GET", "/v1/log/entries?limit=0", s.admin, "", 400},
+		{"not found", "GET", "/nope", "", "", 404},
+		{"method not allowed", "DELETE", "/v1/log/checkpoint", s.admin, "", 405},
+		{"too large", "POST", "/v1/log/verify", s.admin, strings.Repeat(" ", 100), 413},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.do(t, tc.method, tc.path, tc.key, strings.NewReader(tc.body))
+			what := tc.method + " " + tc.path
+			if r.status != tc.want {
+				t.Fatalf("%s = %d, want %d; body %s", what, r.status, tc.want, r.body)
+			}
+			if id := r.header.Get("X-Request-Id"); !generatedID.MatchString(id) {
+				t.Errorf("%s: X-Request-Id = %q, want 24 hex digits", what, id)
+			}
+			for name, want := range securityHeaders {
+				if got := r.header.Get(name); got != want {
+					t.Errorf("%s: %s = %q, want %q", what, name, got, want)
+				}
+			}
+			if tc.want >= 400 {
+				decodeProblem(t, what, r)
+			}
+		})
+	}
+}
+
+func TestRequestIDEcho(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	for _, tc := range []struct {
+		name, sent string
+		echoed     bool
+	}{
+		{"simple", "req-123", true},
+		{"all allowed characters", "A.b_C-9", true},
+		{"64 characters", strings.Repeat("a", 64), true},
+		{"65 characters", strings.Repeat("a", 65), false},
+		{"space", "a b", false},
+		{"slash", "a/b", false},
+		{"quote", `a"b`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, path := range []string{"/healthz", "/v1/log/entries"} { // a success and a 401
+				r := s.do(t, http.MethodGet, path, "", nil, "X-Request-Id", tc.sent)
+				got := r.header.Get("X-Request-Id")
+				if tc.echoed && got != tc.sent {
+					t.Errorf("GET %s with X-Request-Id %q: answered %q, want it echoed", path, tc.sent, got)
+				}
+				if !tc.echoed && !generatedID.MatchString(got) {
+					t.Errorf("GET %s with X-Request-Id %q: answered %q, want a fresh id", path, tc.sent, got)
+				}
+				if !strings.Contains(s.logs.String(), `"request_id":"`+got+`"`) {
+					t.Errorf("GET %s: no log line carries request_id %q", path, got)
+				}
+			}
+		})
+	}
+}
+
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	s.waitCheckpoint(t, "default")
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER"} {
+		t.Run(scheme, func(t *testing.T) {
+			r := s.do(t, http.MethodGet, "/v1/log/checkpoint", "", nil, "Authorization", scheme+" "+s.admin)
+			if r.status != http.StatusOK {
+				t.Fatalf("GET /v1/log/checkpoint with %q scheme = %d, want 200", scheme, r.status)
+			}
+		})
+	}
+}
+
+// TestSecretsNeverLeak sends the admin key, right and wrong, in every way
+// a client might and checks that no answer and no log line carries it.
+func TestSecretsNeverLeak(t *testing.T) {
+	s := newStack(t, stackOptions{maxBody: 128})
+	s.appendN(t, "default", 3)
+	s.waitCheckpoint(t, "default")
+	secret := keySecret(t, s.admin)
+	var answers []*response
+	send := func(method, path, authz, body string) {
+		answers = append(answers, s.do(t, method, path, "", strings.NewReader(body), "Authorization", authz))
+	}
+	for _, rt := range logRoutes {
+		send(rt.method, rt.path, "Bearer "+s.admin, rt.body)
+		send(rt.method, rt.path, "Bearer "+s.admin+"x", rt.body)                            // malformed
+		send(rt.method, rt.path, "Bearer wdn_"+strings.Repeat("b", 16)+"_"+secret, rt.body) // unknown id
+		send(rt.method, rt.path, "Bearer "+s.admin, rt.body+" ")                            // verify with a body
+	}
+	send("GET", "/v1/log/entries/"+secret, "Bearer "+s.admin, "")
+	send("GET", "/v1/log/entries?cursor="+secret, "Bearer "+s.admin, "")
+	send("GET", "/v1/log/checkpoint?tenant="+secret, "Bearer "+s.admin, "")
+	send("GET", "/v1/log/checkpoint?tenant="+secret, "Bearer "+s.owner, "")
+	send("GET", "/"+s.admin, "Bearer "+s.admin, "")
+	send("POST", "/v1/log/verify", "Bearer "+s.admin, `{"key":"`+s.admin+`"}`)
+	send("POST", "/v1/log/verify", "Bearer "+s.admin, strings.Repeat(s.admin, 4))
+	send("GET", "/metrics", "Bearer "+s.admin, "")
+
+	for i, r := range answers {
+		if strings.Contains(string(r.body), secret) {
+			t.Errorf("answer %d (%d) carries the admin key's secret: %s", i, r.status, r.body)
+		}
+		for name, vals := range r.header {
+			if strings.Contains(strings.Join(vals, " "), secret) {
+				t.Errorf("answer %d: header %s carries the admin key's secret", i, name)
+			}
+		}
+	}
+	logs := s.logs.String()
+	if n := strings.Count(logs, `"msg":"http"`); n < len(answers) {
+		t.Fatalf("captured %d access log lines for %d requests: the capture does not work", n, len(answers))
+	}
+	if strings.Contains(logs, secret) {
+		t.Errorf("a log line carries the admin key's secret")
+	}
+}
+
+func TestOpenAPIListsEveryRoute(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	s.waitCheckpoint(t, "default")
+	// What the server serves, as a request that succeeds for an admin.
+	served := []struct{ method, path, probe string }{
+		{"GET", "/healthz", "/healthz"},
+		{"GET", "/readyz", "/readyz"},
+		{"GET", "/metrics", "/metrics"},
+		{"GET", "/v1/openapi.json", "/v1/openapi.json"},
+		{"GET", "/v1/log/checkpoint", "/v1/log/checkpoint"},
+		{"GET", "/v1/log/key", "/v1/log/key"},
+		{"GET", "/v1/log/entries", "/v1/log/entries"},
+		{"GET", "/v1/log/entries/{seq}", "/v1/log/entries/1"},
+		{"GET", "/v1/log/proof/inclusion", "/v1/log/proof/inclusion?seq=0"},
+		{"GET", "/v1/log/proof/consistency", "/v1/log/proof/consistency?from=1"},
+		{"POST", "/v1/log/verify", "/v1/log/verify"},
+	}
+	r := s.get(t, "/v1/openapi.json", "", http.StatusOK)
+	var doc struct {
+		OpenAPI string                               `json:"openapi"`
+		Paths   map[string]map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(r.body, &doc); err != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("GET /v1/openapi.json = %s (%v), want an OpenAPI 3 document", r.body, err)
+	}
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			documented = append(documented, strings.ToUpper(method)+" "+path)
+			_, secured := op["security"]
+			_, perm := op["x-warden-permission"]
+			if public := !strings.HasPrefix(path, "/v1/log/"); secured == public || perm == public {
+				t.Errorf("%s %s: security %v, x-warden-permission %v; want both exactly on authenticated routes", method, path, secured, perm)
+			}
+		}
+	}
+	var want []string
+	for _, rt := range served {
+		want = append(want, rt.method+" "+rt.path)
+		t.Run(rt.method+" "+rt.path, func(t *testing.T) {
+			body := ""
+			if rt.method == "POST" {
+				body = "{}"
+			}
+			r := s.do(t, rt.method, rt.probe, s.admin, strings.NewReader(body))
+			if r.status != http.StatusOK {
+				t.Fatalf("%s %s = %d, want 200", rt.method, rt.probe, r.status)
+			}
+		})
+	}
+	slices.Sort(documented)
+	slices.Sort(want)
+	if !slices.Equal(documented, want) {
+		t.Fatalf("OpenAPI documents\n  %v\nthe server serves\n  %v", documented, want)
+	}
+	// Every documented operation is served by a route, not the fallback.
+	for _, op := range documented {
+		method, path, _ := strings.Cut(op, " ")
+		probe := strings.ReplaceAll(path, "{seq}", "0")
+		r := s.do(t, method, probe, s.admin, strings.NewReader(""))
+		if r.status == http.StatusNotFound || r.status == http.StatusMethodNotAllowed {
+			t.Errorf("documented %s answers %d", op, r.status)
+		}
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	s.appendN(t, "default", 10)
+	s.waitCheckpoint(t, "default")
+	s.get(t, "/v1/log/checkpoint", s.admin, http.StatusOK)
+	s.get(t, "/v1/log/entries", "", http.StatusUnauthorized)
+	s.get(t, "/metrics", "", http.StatusOK) // counted in the next scrape
+	r := s.get(t, "/metrics", "", http.StatusOK)
+	text := string(r.body)
+	for _, want := range []string{
+		`warden_http_requests_total{code="200",route="GET /v1/log/checkpoint"} 1`,
+		`warden_http_requests_total{code="401",route="GET /v1/log/entries"} 1`,
+		`warden_http_requests_total{code="200",route="GET /metrics"} 1`,
+		"# TYPE warden_ledger_batch_entries histogram",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("GET /metrics lacks %q", want)
+		}
+	}
+	// Bootstrap's 4 entries and the 10 appended are all observed.
+	if n := metricValue(t, text, "warden_ledger_batch_entries_sum"); n != 14 {
+		t.Errorf("warden_ledger_batch_entries_sum = %v, want 14", n)
+	}
+	if n := metricValue(t, text, "warden_ledger_batch_entries_count"); n < 4 || n > 14 {
+		t.Errorf("warden_ledger_batch_entries_count = %v, want between 4 and 14 batches", n)
+	}
+}
+
+func metricValue(t *testing.T, text, name string) float64 {
+	t.Helper()
+	for line := range strings.SplitSeq(text, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metric line %q: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
