@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,7 +22,7 @@ import (
 	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/ledger"
-	"github.com/wardenhq/warden/internal/store/sqlite"
+	"github.com/wardenhq/warden/internal/store/postgres"
 )
 
 // Defaults of warden serve.
@@ -30,7 +31,7 @@ const (
 	DefaultDataDir         = "./warden-data"
 	DefaultOrigin          = "warden"
 	DefaultShutdownTimeout = 30 * time.Second
-	dbFile                 = "warden.db"
+	dbFile                 = "warden.db" // the SQLite database in the data directory
 	keyFile                = "signing.key"
 	pubFile                = "log.pub"
 )
@@ -45,6 +46,10 @@ type serveConfig struct {
 	TLSKey     string
 	LogLevel   string
 	LogFormat  string
+	// Migrate migrates a PostgreSQL schema before serving (SQLite always
+	// migrates itself).
+	Migrate      bool
+	PoolMaxConns int32
 }
 
 func (c *serveConfig) Validate() error {
@@ -54,8 +59,12 @@ func (c *serveConfig) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
-	if strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://") {
-		return errors.New("--database: PostgreSQL is not supported by this build yet; use SQLite (the default)")
+	if postgres.IsURL(c.Database) && c.SigningKey == "" {
+		return errors.New("--signing-key is required with PostgreSQL: every replica must sign with the same key; " +
+			"create one with 'warden keygen --out FILE' and pass --signing-key FILE to each replica")
+	}
+	if c.PoolMaxConns < 0 {
+		return errors.New("--pool-max-conns must not be negative")
 	}
 	if c.Origin == "" || strings.ContainsAny(c.Origin, " \n+") {
 		return fmt.Errorf("--origin %q: must be non-empty, without spaces or '+'", c.Origin)
@@ -93,7 +102,12 @@ func newServeCmd() *cobra.Command {
 		Long: `Run the Warden server. With no flags it keeps everything in ./warden-data:
 an SQLite database, the checkpoint signing key (signing.key, mode 0600) and its
 verifier key (log.pub). On first start it creates the tenant 'default' with an
-admin key and an installation owner key, and prints both keys once.`,
+admin key and an installation owner key, and prints both keys once.
+
+With --database postgres://... several replicas share one database: run
+'warden migrate --database ...' first (or pass --migrate), and give every
+replica the same --signing-key file from 'warden keygen'. One replica at a
+time signs checkpoints; it is replaced within seconds if it dies.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := c.Validate(); err != nil {
@@ -107,7 +121,9 @@ admin key and an installation owner key, and prints both keys once.`,
 	f := cmd.Flags()
 	f.StringVar(&c.Listen, "listen", DefaultListen, "address to listen on")
 	f.StringVar(&c.DataDir, "data-dir", envOr("WARDEN_DATA_DIR", DefaultDataDir), "data directory (env WARDEN_DATA_DIR)")
-	f.StringVar(&c.Database, "database", "", "SQLite database file (default <data-dir>/warden.db)")
+	f.StringVar(&c.Database, "database", envOr("WARDEN_DATABASE", ""), "SQLite database file (default <data-dir>/warden.db) or a postgres:// URL for several replicas (env WARDEN_DATABASE)")
+	f.BoolVar(&c.Migrate, "migrate", false, "PostgreSQL: migrate the schema before serving (like 'warden migrate')")
+	f.Int32Var(&c.PoolMaxConns, "pool-max-conns", 0, "PostgreSQL: connection pool size (default 16; pool_max_conns in the URL wins)")
 	f.StringVar(&c.SigningKey, "signing-key", "", "checkpoint signing key file from 'warden keygen' (default <data-dir>/signing.key, generated on first start)")
 	f.StringVar(&c.Origin, "origin", DefaultOrigin, "log origin, fixed at first start; checkpoints carry <origin>/<tenant>")
 	f.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (serve HTTPS)")
@@ -124,18 +140,17 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data directory %q: %w", c.DataDir, err)
+	if !postgres.IsURL(c.Database) {
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return fmt.Errorf("create data directory %q: %w", c.DataDir, err)
+		}
 	}
-	dbPath := c.Database
-	if dbPath == "" {
-		dbPath = filepath.Join(c.DataDir, dbFile)
-	}
-	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
+	b, err := openBackend(ctx, c, logger)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer b.close()
+	db := b.store
 
 	origin, err := db.SetMetaOnce(ctx, "origin", c.Origin)
 	if err != nil {
@@ -159,19 +174,29 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 	} else if key, err = loadSigningKey(keyPath); err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if err := os.WriteFile(filepath.Join(c.DataDir, pubFile), []byte(key.verifier+"\n"), 0o644); err != nil {
-		return fmt.Errorf("write verifier key: %w", err)
+	if !b.postgres {
+		if err := os.WriteFile(filepath.Join(c.DataDir, pubFile), []byte(key.verifier+"\n"), 0o644); err != nil {
+			return fmt.Errorf("write verifier key: %w", err)
+		}
 	}
 
 	metrics := api.NewMetrics(prometheus.NewRegistry())
-	l, err := ledger.New(db, ledger.Config{Origin: origin, Signer: key.signer, Logger: logger, Observe: metrics.ObserveBatch})
+	notifier := newCommitNotifier(b.feed, logger)
+	lcfg := ledger.Config{Origin: origin, Signer: key.signer, Logger: logger, Observe: metrics.ObserveBatch}
+	if b.postgres {
+		// The signer may run in another replica: tell it through the feed.
+		lcfg.OnCommit = notifier.committed
+	}
+	l, err := ledger.New(db, lcfg)
 	if err != nil {
 		return err
 	}
-	cpCtx, stopCheckpoints := context.WithCancel(context.Background())
-	cpDone := make(chan struct{})
-	go func() { defer close(cpDone); l.Checkpointer().Run(cpCtx) }()
-	defer func() { stopCheckpoints(); <-cpDone }()
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	var bg sync.WaitGroup
+	bg.Add(2)
+	go func() { defer bg.Done(); runSigner(bgCtx, b, l, logger) }()
+	go func() { defer bg.Done(); notifier.run(bgCtx) }()
+	defer func() { stopBackground(); bg.Wait() }()
 
 	made, err := access.Bootstrap(ctx, l, db, rand.Reader, time.Now)
 	if err != nil {
@@ -200,8 +225,8 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 	if c.TLSCert != "" {
 		scheme = "https"
 	}
-	fmt.Fprintf(stdout, "Warden %s listening on %s://%s (data in %s, origin %q)\n", buildVersion(), scheme, ln.Addr(), c.DataDir, origin)
-	logger.Info("serving", "addr", ln.Addr().String(), "tls", c.TLSCert != "", "database", dbPath, "signing_key", key.path)
+	fmt.Fprintf(stdout, "Warden %s listening on %s://%s (%s, origin %q)\n", buildVersion(), scheme, ln.Addr(), describeStore(b), origin)
+	logger.Info("serving", "addr", ln.Addr().String(), "tls", c.TLSCert != "", "store", describeStore(b), "signing_key", key.path)
 
 	errc := make(chan error, 1)
 	go func() {

@@ -20,6 +20,17 @@ type BootstrapStore interface {
 	CountKeys(ctx context.Context, tenant string, role Role) (int, error)
 }
 
+// BootstrapTx is what Bootstrap checks again inside the append
+// transaction, which holds the tenant's log: replicas starting together
+// then make each tenant and key exactly once.
+type BootstrapTx interface {
+	TenantExists(id string) (bool, error)
+	CountKeys(tenant string, role Role) (int, error)
+}
+
+// errMade means another replica made the tenant or key first.
+var errMade = errors.New("already made")
+
 // NewKeyInfo is a key made by Bootstrap, with the secret to show once.
 type NewKeyInfo struct {
 	Tenant string
@@ -68,12 +79,18 @@ func ensureTenant(ctx context.Context, l *ledger.Ledger, st BootstrapStore, id, 
 	}
 	req.Work = func(_ context.Context, tx ledger.Tx) error {
 		w, ok := tx.(TenantWriter)
-		if !ok {
+		c, ok2 := tx.(BootstrapTx)
+		if !ok || !ok2 {
 			return errors.New("store cannot write tenants")
+		}
+		if exists, err := c.TenantExists(id); err != nil {
+			return err
+		} else if exists {
+			return errMade
 		}
 		return w.InsertTenant(t)
 	}
-	if _, err := l.Append(ctx, id, req); err != nil {
+	if _, err := l.Append(ctx, id, req); err != nil && !errors.Is(err, errMade) {
 		return fmt.Errorf("bootstrap tenant %q: %w", id, err)
 	}
 	return nil
@@ -98,12 +115,20 @@ func ensureKey(ctx context.Context, l *ledger.Ledger, st BootstrapStore, rand io
 	}
 	req.Work = func(_ context.Context, tx ledger.Tx) error {
 		w, ok := tx.(KeyWriter)
-		if !ok {
+		c, ok2 := tx.(BootstrapTx)
+		if !ok || !ok2 {
 			return errors.New("store cannot write keys")
+		}
+		if n, err := c.CountKeys(tenant, role); err != nil {
+			return err
+		} else if n > 0 {
+			return errMade
 		}
 		return w.InsertKey(k)
 	}
-	if _, err := l.Append(ctx, tenant, req); err != nil {
+	if _, err := l.Append(ctx, tenant, req); errors.Is(err, errMade) {
+		return nil, nil
+	} else if err != nil {
 		return nil, fmt.Errorf("bootstrap %s key of %q: %w", role, tenant, err)
 	}
 	return &NewKeyInfo{Tenant: tenant, Role: role, ID: k.ID, Secret: secret}, nil

@@ -95,11 +95,9 @@ func (c *Checkpointer) Notify(tenant string) {
 // tenant per CheckpointInterval. Failures are logged and retried.
 func (c *Checkpointer) Run(ctx context.Context) {
 	// Logs may have grown while no signer ran (a crash between commit and
-	// checkpoint): cover them first.
-	if tenants, err := c.store.Tenants(ctx); err == nil {
-		for _, t := range tenants {
-			c.Notify(t)
-		}
+	// checkpoint, or another replica's appends): cover them first.
+	if err := c.Resync(ctx); err != nil {
+		c.cfg.Logger.ErrorContext(ctx, "list logs for checkpoints", "err", err)
 	}
 	tick := time.NewTimer(0)
 	defer tick.Stop()
@@ -122,6 +120,18 @@ func (c *Checkpointer) Run(ctx context.Context) {
 	}
 }
 
+// Resync marks every log as possibly grown, so the next round checks each.
+func (c *Checkpointer) Resync(ctx context.Context) error {
+	tenants, err := c.store.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range tenants {
+		c.Notify(t)
+	}
+	return nil
+}
+
 func (c *Checkpointer) retryLater() {
 	select {
 	case c.wake <- struct{}{}:
@@ -138,6 +148,9 @@ func (c *Checkpointer) Flush(ctx context.Context) error {
 	var errs []error
 	for t := range tenants {
 		if _, err := c.Sign(ctx, t); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				continue // an empty log has nothing to sign
+			}
 			errs = append(errs, err)
 			c.mu.Lock()
 			c.dirty[t] = true

@@ -35,6 +35,10 @@ type Config struct {
 	Logger             *slog.Logger
 	// Observe, if set, is called after every batch (for metrics).
 	Observe func(tenant string, entries int, took time.Duration, err error)
+	// OnCommit, if set, is called after every batch that committed
+	// entries, with the log's new size; it MUST NOT block (replicas use it
+	// to tell the checkpoint signer, wherever it runs, that a log grew).
+	OnCommit func(tenant string, size int64)
 
 	committed func(tenant string, size int64)
 }
@@ -88,7 +92,12 @@ func New(store Store, cfg Config) (*Ledger, error) {
 	}
 	l := &Ledger{store: store, cfg: cfg, appenders: map[string]*appender{}}
 	l.cp = newCheckpointer(store, &l.cfg)
-	l.cfg.committed = func(tenant string, _ int64) { l.cp.Notify(tenant) }
+	l.cfg.committed = func(tenant string, size int64) {
+		l.cp.Notify(tenant)
+		if l.cfg.OnCommit != nil {
+			l.cfg.OnCommit(tenant, size)
+		}
+	}
 	return l, nil
 }
 

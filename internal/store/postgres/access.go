@@ -13,7 +13,27 @@ import (
 var (
 	_ access.KeyWriter    = (*appendTx)(nil)
 	_ access.TenantWriter = (*appendTx)(nil)
+	_ access.BootstrapTx  = (*appendTx)(nil)
 )
+
+// TenantExists reports, inside the append transaction, whether a tenant exists.
+func (t *appendTx) TenantExists(id string) (bool, error) {
+	var exists bool
+	if err := t.tx.QueryRow(t.ctx, "SELECT EXISTS (SELECT 1 FROM tenants WHERE tenant_id = $1)", id).Scan(&exists); err != nil {
+		return false, fmt.Errorf("tenant %q: %w", id, err)
+	}
+	return exists, nil
+}
+
+// CountKeys counts, inside the append transaction, a tenant's keys of a role.
+func (t *appendTx) CountKeys(tenant string, role access.Role) (int, error) {
+	var n int
+	err := t.tx.QueryRow(t.ctx, "SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1 AND role = $2", tenant, string(role)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count %s keys of %q: %w", role, tenant, err)
+	}
+	return n, nil
+}
 
 func optMicros(t *time.Time) *int64 {
 	if t == nil {

@@ -13,7 +13,28 @@ import (
 var (
 	_ access.KeyWriter    = (*appendTx)(nil)
 	_ access.TenantWriter = (*appendTx)(nil)
+	_ access.BootstrapTx  = (*appendTx)(nil)
 )
+
+// TenantExists reports, inside the append transaction, whether a tenant exists.
+func (t *appendTx) TenantExists(id string) (bool, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, "SELECT COUNT(*) FROM tenants WHERE tenant_id = ?", id).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("tenant %q: %w", id, err)
+	}
+	return n > 0, nil
+}
+
+// CountKeys counts, inside the append transaction, a tenant's keys of a role.
+func (t *appendTx) CountKeys(tenant string, role access.Role) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, "SELECT COUNT(*) FROM api_keys WHERE tenant_id = ? AND role = ?", tenant, string(role)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count %s keys of %q: %w", role, tenant, err)
+	}
+	return n, nil
+}
 
 func nullMicros(t *time.Time) sql.NullInt64 {
 	if t == nil {
