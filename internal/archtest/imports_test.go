@@ -18,13 +18,14 @@ var layers = []string{
 	"internal/api", "internal/mcp", "internal/notify", "internal/gate",
 	"internal/controls", "internal/limits", "internal/approval", "internal/monitor",
 	"internal/evidence", "internal/policy", "internal/scan", "internal/access",
-	"internal/event", "internal/ledger",
+	"internal/event", "internal/ledger", "internal/cluster",
 }
 
 // domain packages are pure: no HTTP, no SQL.
 var domain = []string{
 	"internal/gate", "internal/controls", "internal/limits", "internal/approval", "internal/monitor",
 	"internal/evidence", "internal/policy", "internal/scan", "internal/access", "internal/event", "internal/ledger",
+	"internal/cluster",
 }
 
 // httpAllowed may speak HTTP (plus cmd/, which wires the server).
