@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -50,6 +51,9 @@ type serveConfig struct {
 	// migrates itself).
 	Migrate      bool
 	PoolMaxConns int32
+	// KeysFile, if set, receives the bootstrap keys instead of stdout
+	// (for services whose stdout goes to a log).
+	KeysFile string
 }
 
 func (c *serveConfig) Validate() error {
@@ -123,6 +127,7 @@ time signs checkpoints; it is replaced within seconds if it dies.`,
 	f.StringVar(&c.DataDir, "data-dir", envOr("WARDEN_DATA_DIR", DefaultDataDir), "data directory (env WARDEN_DATA_DIR)")
 	f.StringVar(&c.Database, "database", envOr("WARDEN_DATABASE", ""), "SQLite database file (default <data-dir>/warden.db) or a postgres:// URL for several replicas (env WARDEN_DATABASE)")
 	f.BoolVar(&c.Migrate, "migrate", false, "PostgreSQL: migrate the schema before serving (like 'warden migrate')")
+	f.StringVar(&c.KeysFile, "bootstrap-keys-file", "", "write the keys made on first start to this new file (mode 0600) instead of standard output")
 	f.Int32Var(&c.PoolMaxConns, "pool-max-conns", 0, "PostgreSQL: connection pool size (default 16; pool_max_conns in the URL wins)")
 	f.StringVar(&c.SigningKey, "signing-key", "", "checkpoint signing key file from 'warden keygen' (default <data-dir>/signing.key, generated on first start)")
 	f.StringVar(&c.Origin, "origin", DefaultOrigin, "log origin, fixed at first start; checkpoints carry <origin>/<tenant>")
@@ -203,7 +208,10 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		_ = l.Close(context.Background())
 		return fmt.Errorf("first start: %w", err)
 	}
-	printNewKeys(stdout, made)
+	if err := showNewKeys(c.KeysFile, stdout, made); err != nil {
+		_ = l.Close(context.Background())
+		return err
+	}
 
 	srv := api.New(api.Config{Store: db, Ledger: l, Origin: origin, VerifierKey: key.verifier, Logger: logger, Metrics: metrics})
 	hs := &http.Server{
@@ -258,8 +266,38 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 	return nil
 }
 
-// printNewKeys shows keys made on first start. They are written to the
-// terminal once and never logged: only their hashes are stored.
+// showNewKeys shows keys made on first start once: on stdout, or in a new
+// file of mode 0600 when a service's stdout would go to a log. They are
+// never logged: only their hashes are stored.
+func showNewKeys(path string, stdout io.Writer, keys []access.NewKeyInfo) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if path == "" {
+		printNewKeys(stdout, keys)
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		// Never overwrite keys someone has not collected yet.
+		path = fmt.Sprintf("%s.%d", path, time.Now().UnixNano())
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	}
+	if err != nil {
+		return fmt.Errorf("write bootstrap keys: %w", err)
+	}
+	printNewKeys(f, keys)
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write bootstrap keys: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write bootstrap keys: %w", err)
+	}
+	fmt.Fprintf(stdout, "New API keys were written to %s: store them, then delete the file.\n", path)
+	return nil
+}
+
 func printNewKeys(w io.Writer, keys []access.NewKeyInfo) {
 	if len(keys) == 0 {
 		return
