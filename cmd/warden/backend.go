@@ -20,6 +20,7 @@ import (
 type store interface {
 	api.Store
 	access.BootstrapStore
+	Meta(ctx context.Context, key string) (string, error)
 	SetMetaOnce(ctx context.Context, key, value string) (string, error)
 	Close() error
 }

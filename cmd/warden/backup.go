@@ -79,8 +79,8 @@ func newRestoreCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "restore --from FILE",
 		Short: "Install a backup as the SQLite database (the server must be stopped)",
-		Long: `Verify every log in a backup made by 'warden backup' and install it as the
-data directory's database. Stop the server first. An existing database is
+		Long: `Copy a backup made by 'warden backup' beside the data directory's database,
+verify every log in that copy, and install it atomically. Stop the server first. An existing database is
 refused unless --force, which moves it (and its WAL files) aside with a
 time-stamped name rather than deleting it.
 
@@ -92,7 +92,7 @@ or, failing that, the data directory's log.pub.`,
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "backup file to restore")
-	cmd.Flags().StringVar(&database, "database", "", "SQLite database file to create (default <data-dir>/warden.db)")
+	cmd.Flags().StringVar(&database, "database", envOr("WARDEN_DATABASE", ""), "SQLite database file to create (default <data-dir>/warden.db; env WARDEN_DATABASE)")
 	cmd.Flags().StringVar(&dataDir, "data-dir", envOr("WARDEN_DATA_DIR", DefaultDataDir), "data directory")
 	cmd.Flags().StringArrayVar(&trustedKeys, "trusted-key", nil, "file with a trusted verifier key (repeatable)")
 	cmd.Flags().BoolVar(&force, "force", false, "move an existing database aside instead of refusing")
@@ -121,43 +121,70 @@ func runRestore(ctx context.Context, from, database, dataDir string, keyFiles []
 	if err != nil {
 		return err
 	}
-	if err := verifyBackup(ctx, from, keys, stdout); err != nil {
-		return err
+	if st, err := os.Stat(from); err != nil || !st.Mode().IsRegular() {
+		return &exitError{exitUsage, fmt.Errorf("restore: %s is not a readable file", from)}
 	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o700); err != nil {
 		return err
 	}
+	var makeRoom func() error
 	if _, err := os.Stat(dest); err == nil {
 		if !force {
 			return &exitError{exitUsage, fmt.Errorf("restore: %s exists; stop the server and pass --force to move it aside", dest)}
 		}
-		aside := fmt.Sprintf("%s.replaced-%s", dest, time.Now().UTC().Format("20060102T150405Z"))
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			if _, err := os.Stat(dest + suffix); err == nil {
-				if err := os.Rename(dest+suffix, aside+suffix); err != nil {
-					return fmt.Errorf("restore: move %s aside: %w", dest+suffix, err)
+		// Moved aside only once the backup has passed verification.
+		makeRoom = func() error {
+			aside := asideName(dest, time.Now())
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				if _, err := os.Stat(dest + suffix); err == nil {
+					if err := os.Rename(dest+suffix, aside+suffix); err != nil {
+						return fmt.Errorf("restore: move %s aside: %w", dest+suffix, err)
+					}
 				}
 			}
+			fmt.Fprintf(stderr, "moved the old database aside to %s\n", aside)
+			return nil
 		}
-		fmt.Fprintf(stderr, "moved the old database aside to %s\n", aside)
 	}
-	if err := sqlite.Restore(from, dest); err != nil {
+	// The copy that is verified is the copy that is installed.
+	check := func(copy string) error { return verifyBackup(ctx, copy, from, keys, stdout) }
+	if err := sqlite.Restore(from, dest, check, makeRoom); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "restored %s to %s\n", from, dest)
 	return nil
 }
 
+// asideName returns a time-stamped name beside dest for the database that
+// restore --force replaces. No file (nor WAL file) may already use it: a
+// rename would silently overwrite an earlier replaced database.
+func asideName(dest string, now time.Time) string {
+	base := fmt.Sprintf("%s.replaced-%s", dest, now.UTC().Format("20060102T150405Z"))
+	taken := func(name string) bool {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if _, err := os.Lstat(name + suffix); err == nil {
+				return true
+			}
+		}
+		return false
+	}
+	aside := base
+	for i := 2; taken(aside); i++ {
+		aside = fmt.Sprintf("%s.%d", base, i)
+	}
+	return aside
+}
+
 // verifyBackup verifies every log in a backup file before it is installed.
-func verifyBackup(ctx context.Context, path string, keys []note.Verifier, w io.Writer) error {
+func verifyBackup(ctx context.Context, path, name string, keys []note.Verifier, w io.Writer) error {
 	db, err := sqlite.Open(ctx, path, sqlite.Options{ReadOnly: true})
 	if err != nil {
-		return &exitError{exitUsage, fmt.Errorf("restore: %s is not a Warden database: %w", path, err)}
+		return &exitError{exitUsage, fmt.Errorf("restore: %s is not a Warden database: %w", name, err)}
 	}
 	defer db.Close()
 	origin, err := db.Meta(ctx, "origin")
 	if err != nil || origin == "" {
-		return &exitError{exitUsage, fmt.Errorf("restore: %s has no origin: not a Warden database", path)}
+		return &exitError{exitUsage, fmt.Errorf("restore: %s has no origin: not a Warden database", name)}
 	}
 	tenants, err := db.Tenants(ctx)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,10 +41,7 @@ func wardenBinary(t *testing.T) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goTool); err != nil {
-			t.Skip("end-to-end tests need the go tool to build the warden binary, and none is installed")
-		}
+		t.Skip("end-to-end tests need the go tool on PATH to build the warden binary")
 	}
 	binOnce.Do(func() {
 		if binDir, binErr = os.MkdirTemp("", "warden-e2e-"); binErr != nil {

@@ -165,10 +165,20 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		return &exitError{exitUsage, fmt.Errorf("--origin %q: this installation's origin is %q and cannot change", c.Origin, origin)}
 	}
 
+	// The installation remembers the key it signs with: a missing or
+	// different key file must not silently start a second key history.
+	known, err := b.store.Meta(ctx, "verifier_key")
+	if err != nil {
+		return err
+	}
 	keyPath := c.SigningKey
 	var key *signingKey
 	if keyPath == "" {
 		keyPath = filepath.Join(c.DataDir, keyFile)
+		if _, statErr := os.Stat(keyPath); known != "" && errors.Is(statErr, fs.ErrNotExist) {
+			return &exitError{exitUsage, fmt.Errorf("signing key %s is missing, but this installation signs with %s: "+
+				"restore the key file or pass --signing-key", keyPath, known)}
+		}
 		var generated bool
 		if key, generated, err = ensureSigningKey(keyPath, origin); err != nil {
 			return err
@@ -178,6 +188,12 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		}
 	} else if key, err = loadSigningKey(keyPath); err != nil {
 		return &exitError{exitUsage, err}
+	}
+	if known, err = db.SetMetaOnce(ctx, "verifier_key", key.verifier); err != nil {
+		return err
+	}
+	if known != key.verifier {
+		return &exitError{exitUsage, fmt.Errorf("signing key %s is not this installation's key (%s); key rotation is not supported yet", keyPath, known)}
 	}
 	if !b.postgres {
 		if err := os.WriteFile(filepath.Join(c.DataDir, pubFile), []byte(key.verifier+"\n"), 0o644); err != nil {

@@ -45,43 +45,95 @@ func syncFile(path string) error {
 	return f.Sync()
 }
 
+// RestoringSuffix names the copy Restore works on beside dest.
+const RestoringSuffix = ".restoring"
+
 // Restore installs the database file src as dest: it copies src beside
-// dest, syncs it and renames it into place, so dest is either the old
-// database or the whole backup. dest and its WAL files MUST NOT exist (the
-// caller moves an old database aside) and no server may be using them.
-func Restore(src, dest string) error {
-	for _, p := range []string{dest, dest + "-wal", dest + "-shm"} {
-		if _, err := os.Stat(p); err == nil {
-			return fmt.Errorf("restore to %q: %q exists", dest, p)
+// dest (dest + RestoringSuffix), syncs it, calls check on the copy (which
+// is then exactly what will be installed), calls makeRoom if it is not nil
+// (to move an old database aside only once the backup has passed), and
+// renames the copy into place, so dest is either the old database or the
+// whole checked backup. No server may be using dest. A copy left by a
+// crashed restore is replaced.
+func Restore(src, dest string, check func(path string) error, makeRoom func() error) error {
+	occupied := func() error {
+		for _, p := range []string{dest, dest + "-wal", dest + "-shm"} {
+			if _, err := os.Stat(p); err == nil {
+				return fmt.Errorf("restore to %q: %q exists", dest, p)
+			}
+		}
+		return nil
+	}
+	if makeRoom == nil {
+		if err := occupied(); err != nil {
+			return err
 		}
 	}
-	in, err := os.Open(src)
-	if err != nil {
-		return fmt.Errorf("restore from %q: %w", src, err)
+	tmp := dest + RestoringSuffix
+	removeTmp := func() {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(tmp + suffix)
+		}
 	}
-	defer in.Close()
-	tmp := dest + ".restoring"
-	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("restore to %q: %w", dest, err)
+	removeTmp()
+	if err := copyDBFile(src, tmp); err != nil {
+		removeTmp()
+		return fmt.Errorf("restore %q to %q: %w", src, dest, err)
 	}
-	if _, err := out.ReadFrom(in); err != nil {
-		out.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("restore to %q: copy: %w", dest, err)
+	if check != nil {
+		if err := check(tmp); err != nil {
+			removeTmp()
+			return err
+		}
 	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("restore to %q: sync: %w", dest, err)
+	// Checking opened the copy: fold any WAL it made back in, so the file
+	// that is renamed is complete on its own.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if st, err := os.Stat(tmp + suffix); err == nil && st.Size() > 0 && suffix == "-wal" {
+			removeTmp()
+			return fmt.Errorf("restore to %q: checking the copy left a write-ahead log", dest)
+		}
+		os.Remove(tmp + suffix)
 	}
-	if err := out.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("restore to %q: %w", dest, err)
+	if makeRoom != nil {
+		if err := makeRoom(); err != nil {
+			removeTmp()
+			return err
+		}
+	}
+	if err := occupied(); err != nil {
+		removeTmp()
+		return err
 	}
 	if err := os.Rename(tmp, dest); err != nil {
-		os.Remove(tmp)
+		removeTmp()
 		return fmt.Errorf("restore to %q: %w", dest, err)
 	}
 	return syncFile(filepath.Dir(dest))
+}
+
+func copyDBFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if st, err := in.Stat(); err != nil {
+		return err
+	} else if !st.Mode().IsRegular() {
+		return fmt.Errorf("%q is not a regular file", src)
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := out.ReadFrom(in); err != nil {
+		out.Close()
+		return fmt.Errorf("copy: %w", err)
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return fmt.Errorf("sync: %w", err)
+	}
+	return out.Close()
 }
