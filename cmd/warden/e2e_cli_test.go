@@ -133,3 +133,53 @@ func TestE2EUsageErrors(t *testing.T) {
 		t.Errorf("refused commands left %d files in the data directory", len(entries))
 	}
 }
+
+// An installation keeps the key it first signed with: another key file, or
+// a missing one that serve would otherwise generate anew, is refused.
+func TestE2ESigningKeyPinned(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, dir)
+	waitFor(t, srv.url+"/readyz", "")
+	if r := srv.stop(t); r.code != 0 {
+		t.Fatalf("first serve = %s", r)
+	}
+	other := filepath.Join(t.TempDir(), "other.key")
+	if kg := warden(t, "keygen", "--out", other); kg.code != 0 {
+		t.Fatalf("keygen = %s", kg)
+	}
+	r := warden(t, "serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--signing-key", other)
+	if r.code != 2 || !strings.Contains(r.stderr, "not this installation's key") {
+		t.Errorf("serve with another signing key = %s\nwant exit 2", r)
+	}
+	if err := os.Rename(filepath.Join(dir, keyFile), filepath.Join(dir, "moved.key")); err != nil {
+		t.Fatal(err)
+	}
+	r = warden(t, "serve", "--data-dir", dir, "--listen", "127.0.0.1:0")
+	if r.code != 2 || !strings.Contains(r.stderr, "is missing") {
+		t.Errorf("serve with the key file gone = %s\nwant exit 2", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, keyFile)); !os.IsNotExist(err) {
+		t.Errorf("serve generated a new key over a missing one (stat: %v)", err)
+	}
+}
+
+// --bootstrap-keys-file puts the first start's keys in a new 0600 file and
+// not on standard output.
+func TestE2EBootstrapKeysFile(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(t.TempDir(), "bootstrap-keys")
+	srv := startServer(t, dir, "--bootstrap-keys-file", keys)
+	waitFor(t, srv.url+"/readyz", "")
+	r := srv.stop(t)
+	if r.code != 0 || strings.Contains(r.stdout, "wdn_") || strings.Contains(r.stderr, "wdn_") {
+		t.Fatalf("serve --bootstrap-keys-file = %s\nwant exit 0 and no key printed", r)
+	}
+	st, err := os.Stat(keys)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("stat %s = %v, %v; want mode 0600", keys, st, err)
+	}
+	b, _ := os.ReadFile(keys)
+	if strings.Count(string(b), "wdn_") != 2 {
+		t.Errorf("%s holds %d keys, want 2:\n%s", keys, strings.Count(string(b), "wdn_"), b)
+	}
+}

@@ -160,7 +160,57 @@ func decode(b []byte) (*Entry, error) {
 	if err := e.check(); err != nil {
 		return nil, err
 	}
+	// encoding/json matches keys case-insensitively ("Seq" fills Seq) and
+	// reads a missing or null field as its zero value, so decoding alone
+	// admits other spellings, and other leaf hashes, of one entry.
+	if !exactMembers(b) {
+		return nil, fmt.Errorf("%w: seq %d: a field is misspelt, missing or null", ErrMalformed, e.Seq)
+	}
 	return &e, nil
+}
+
+// entryMembers are the members of an entry in canonical (sorted) order.
+var entryMembers = [...]string{`"actor":`, `"body":`, `"id":`, `"kind":`, `"prev":`, `"seq":`, `"tenant":`, `"time":`, `"v":`}
+
+// exactMembers reports whether the canonical JSON object b has exactly the
+// entry's members, spelt exactly and in order, none of them null. Being
+// canonical, b has no whitespace, so a member's key follows its object's
+// '{' or ',' directly.
+func exactMembers(b []byte) bool {
+	depth, next := 0, 0
+	inString, escaped := false, false
+	for i, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		}
+		if depth == 1 && (c == '{' || c == ',') {
+			if next == len(entryMembers) {
+				return false
+			}
+			rest := b[i+1:]
+			if !bytes.HasPrefix(rest, []byte(entryMembers[next])) ||
+				bytes.HasPrefix(rest[len(entryMembers[next]):], []byte("null")) {
+				return false
+			}
+			next++
+		}
+	}
+	return next == len(entryMembers)
 }
 
 // check validates the envelope fields that do not depend on the log.

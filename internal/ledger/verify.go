@@ -22,6 +22,7 @@ const (
 	CheckTreeHashes        = "tree_hashes"        // stored interior hashes do not match the entries
 	CheckCheckpoint        = "checkpoint"         // a checkpoint's signature, origin or root is wrong
 	CheckTrustedCheckpoint = "trusted_checkpoint" // the log does not extend the trusted checkpoint
+	CheckIndex             = "index"              // a store's id, kind or time column disagrees with the entry
 )
 
 // Failure is the first integrity failure found in a log. Seq is the first
@@ -154,11 +155,37 @@ func (v *Verifier) Add(data []byte, claimed []tlog.Hash) *Failure {
 	if v.fail != nil {
 		return v.fail
 	}
-	pos := v.size
+	return v.add(prepare(data), claimed)
+}
+
+// prepared is what checking an entry needs from its bytes alone: the
+// parsed envelope and the leaf hash. Preparing is most of the cost of a
+// walk and depends on no other entry, so VerifyStore prepares entries in
+// parallel; everything that relates an entry to the log stays in add.
+type prepared struct {
+	entry *Entry
+	err   error
+	leaf  tlog.Hash
+}
+
+func prepare(data []byte) prepared {
 	e, err := Parse(data)
 	if err != nil {
-		return v.failAt(pos, CheckEntry, err.Error())
+		return prepared{err: err}
 	}
+	return prepared{entry: e, leaf: LeafHash(data)}
+}
+
+// add checks the next entry, prepared from its bytes, against the log so far.
+func (v *Verifier) add(p prepared, claimed []tlog.Hash) *Failure {
+	if v.fail != nil {
+		return v.fail
+	}
+	pos := v.size
+	if p.err != nil {
+		return v.failAt(pos, CheckEntry, p.err.Error())
+	}
+	e := p.entry
 	switch {
 	case e.Tenant != v.opts.Tenant:
 		return v.failAt(pos, CheckEntry, fmt.Sprintf("tenant %q in the log of %q", e.Tenant, v.opts.Tenant))
@@ -173,7 +200,7 @@ func (v *Verifier) Add(data []byte, claimed []tlog.Hash) *Failure {
 	if e.Time < v.prevTime { // the layout sorts like the instant
 		return v.failAt(pos, CheckTime, fmt.Sprintf("time %s is before the previous entry's %s", e.Time, v.prevTime))
 	}
-	leaf := LeafHash(data)
+	leaf := p.leaf
 	if len(claimed) > 0 && claimed[0] != leaf {
 		return v.failAt(pos, CheckLeafHash, fmt.Sprintf("leaf hash %s does not match the entry bytes (%s)", EncodeHash(claimed[0]), EncodeHash(leaf)))
 	}
@@ -197,6 +224,23 @@ func (v *Verifier) Add(data []byte, claimed []tlog.Hash) *Failure {
 	return v.fail
 }
 
+// checkIndex compares the columns a store indexes an entry by (id, kind,
+// time) with the entry itself: a changed column would misdirect lookups
+// by id or time without touching the hashed bytes. It runs after add, so
+// the entry is the one last added.
+func (v *Verifier) checkIndex(r *Record, e *Entry) *Failure {
+	if v.fail != nil || e == nil {
+		return v.fail
+	}
+	t, _ := ParseTime(e.Time)
+	if r.ID != e.ID || r.Kind != e.Kind || !r.Time.Equal(t) {
+		return v.failAt(v.size-1, CheckIndex, fmt.Sprintf(
+			"stored columns (id %q, kind %q, time %s) disagree with the entry (id %q, kind %q, time %s)",
+			r.ID, r.Kind, FormatTime(r.Time), e.ID, e.Kind, e.Time))
+	}
+	return nil
+}
+
 // visit collects the tree nodes that appending a leaf completes, in the
 // order tlog stores them (the leaf, then each new parent upward).
 func (v *Verifier) visit(id compact.NodeID, hash []byte) {
@@ -213,11 +257,10 @@ func (v *Verifier) visit(id compact.NodeID, hash []byte) {
 func (v *Verifier) checkSize() {
 	if v.trusted != nil && v.trusted.Size == v.size && v.fail == nil {
 		if r := v.rootHash(); r != v.trusted.Root {
+			// Checkpoints stored below the trusted size may be forged with
+			// a stolen key, so no entry can be blamed: only the range.
 			v.failAt(-1, CheckTrustedCheckpoint, fmt.Sprintf(
-				"the log's root at size %d is not the trusted checkpoint's: the log was rewritten", v.size))
-			if v.goodAt < v.size {
-				v.fail.Seq = v.goodAt
-			}
+				"the log's root at size %d is not the trusted checkpoint's: entries in [0, %d) were rewritten", v.size, v.size))
 		}
 	}
 	for v.fail == nil && v.next < len(v.sizes) && v.sizes[v.next] <= v.size {
@@ -276,6 +319,11 @@ func (v *Verifier) Finish() *Report {
 		v.failAt(v.size, CheckSequence, fmt.Sprintf(
 			"the log has %d entries but a checkpoint covers %d: entries from %d on are missing",
 			v.size, v.sizes[len(v.sizes)-1], v.size))
+	}
+	if v.fail == nil && v.size == 0 {
+		// Every tenant's log starts with its creation: an empty log was
+		// removed (or never existed).
+		v.failAt(0, CheckSequence, "the log has no entries")
 	}
 	if v.fail == nil && v.size > 0 && v.checked == 0 {
 		v.failAt(-1, CheckCheckpoint, fmt.Sprintf("no signed checkpoint covers any of the %d entries", v.size))
