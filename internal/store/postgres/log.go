@@ -227,7 +227,12 @@ func readHashes(ctx context.Context, q querier, tenant string, indexes []int64) 
 		level, k := tlog.SplitStoredHashIndex(idx)
 		seqs[i], levels[i] = (k+1)<<level-1, level
 	}
-	rows, err := q.Query(ctx, "SELECT seq, hashes FROM entries WHERE tenant_id = $1 AND seq = ANY($2)", tenant, seqs)
+	// An unnamed statement is planned for its actual seqs every time. A
+	// cached generic plan made while the table was small (and never
+	// analyzed since, as with autovacuum off) may use an index on tenant_id
+	// alone and scan the whole log on every append.
+	rows, err := q.Query(ctx, "SELECT seq, hashes FROM entries WHERE tenant_id = $1 AND seq = ANY($2)",
+		pgx.QueryExecModeExec, tenant, seqs)
 	if err != nil {
 		return nil, fmt.Errorf("read tree hashes of %q: %w", tenant, err)
 	}
