@@ -96,6 +96,16 @@ func TestE2EPostgresReplicas(t *testing.T) {
 				}
 			}
 		}
+		// Offline, straight from the database, every tenant's log; without
+		// --trusted-key the key the installation recorded is used.
+		r := warden(t, "log", "verify", "--database", dsn, "--trusted-key", pub)
+		if r.code != 0 || strings.Count(r.stdout, "ok    ") != 2 {
+			t.Errorf("warden log verify --database <postgres> = %s\nwant exit 0 for _system and default", r)
+		}
+		r = warden(t, "log", "verify", "--database", dsn)
+		if r.code != 0 || !strings.Contains(r.stderr, "trusting the key the database names") {
+			t.Errorf("warden log verify --database <postgres> without --trusted-key = %s\nwant exit 0 with a warning", r)
+		}
 	})
 
 	var holder, survivor *serverProc

@@ -13,6 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/wardenhq/warden/client"
+	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/store/postgres"
 	"github.com/wardenhq/warden/internal/store/sqlite"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -32,7 +34,7 @@ func (s *logSource) bind(cmd *cobra.Command) {
 	f.StringVar(&s.url, "url", envOr("WARDEN_URL", client.DefaultURL), "server to read from (env WARDEN_URL); without --url or WARDEN_URL the data directory is read")
 	f.StringVar(&s.key, "key", os.Getenv("WARDEN_KEY"), "API key for --url (env WARDEN_KEY)")
 	f.StringVar(&s.dataDir, "data-dir", envOr("WARDEN_DATA_DIR", DefaultDataDir), "data directory to read offline (env WARDEN_DATA_DIR)")
-	f.StringVar(&s.database, "database", "", "SQLite database file to read offline (default <data-dir>/warden.db)")
+	f.StringVar(&s.database, "database", "", "database to read offline: an SQLite file (default <data-dir>/warden.db) or a postgres:// URL")
 	f.StringVar(&s.tenant, "tenant", "", "tenant whose log to read (offline: default every tenant; online: the key's own, or any for an owner key)")
 }
 
@@ -60,22 +62,40 @@ func (s *logSource) client() (*client.Client, error) {
 	return c, nil
 }
 
-// openStore opens the data directory's database read-only.
-func (s *logSource) openStore(ctx context.Context) (*sqlite.DB, string, error) {
+// readStore is what the log commands read from a database.
+type readStore interface {
+	ledger.Store
+	Meta(ctx context.Context, key string) (string, error)
+	Close() error
+}
+
+// openStore opens the database to read: the data directory's SQLite file
+// (read-only) or a PostgreSQL database named by --database.
+func (s *logSource) openStore(ctx context.Context) (readStore, string, error) {
+	var db readStore
 	path := s.database
-	if path == "" {
-		path = filepath.Join(s.dataDir, dbFile)
-	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, "", &exitError{exitUsage, fmt.Errorf("database %q: %w", path, err)}
-	}
-	db, err := sqlite.Open(ctx, path, sqlite.Options{ReadOnly: true})
-	if err != nil {
-		return nil, "", &exitError{exitUsage, err}
+	if postgres.IsURL(path) {
+		pg, err := postgres.Open(ctx, path, postgres.Options{MaxConns: 4})
+		if err != nil {
+			return nil, "", &exitError{exitUsage, err}
+		}
+		db, path = pg, "postgres"
+	} else {
+		if path == "" {
+			path = filepath.Join(s.dataDir, dbFile)
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, "", &exitError{exitUsage, fmt.Errorf("database %q: %w", path, err)}
+		}
+		lite, err := sqlite.Open(ctx, path, sqlite.Options{ReadOnly: true})
+		if err != nil {
+			return nil, "", &exitError{exitUsage, err}
+		}
+		db = lite
 	}
 	origin, err := db.Meta(ctx, "origin")
 	if err == nil && origin == "" {
-		err = fmt.Errorf("database %q has no origin: not a Warden data directory", path)
+		err = fmt.Errorf("database %q has no origin: not a Warden database", path)
 	}
 	if err != nil {
 		db.Close()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -138,14 +139,21 @@ func verifyOffline(ctx context.Context, f *verifyFlags, keys []note.Verifier, tr
 		return nil, &exitError{exitIntegrity, fmt.Errorf("data directory's origin is %q, expected %q", origin, f.origin)}
 	}
 	if len(keys) == 0 {
-		vkey, err := os.ReadFile(f.src.dataDir + "/" + pubFile)
-		if err != nil {
-			return nil, &exitError{exitUsage, fmt.Errorf("no --trusted-key given and no %s in the data directory: %w", pubFile, err)}
+		// The installation's own record of its key (or, for a data
+		// directory from before it was kept, log.pub beside the database).
+		vkey, err := db.Meta(ctx, "verifier_key")
+		if err == nil && vkey == "" {
+			var b []byte
+			b, err = os.ReadFile(filepath.Join(f.src.dataDir, pubFile))
+			vkey = string(b)
 		}
-		if keys, err = parseVerifierKeys(strings.NewReader(string(vkey))); err != nil {
+		if err != nil || strings.TrimSpace(vkey) == "" {
+			return nil, &exitError{exitUsage, fmt.Errorf("no --trusted-key given and the database names no key: %v", err)}
+		}
+		if keys, err = parseVerifierKeys(strings.NewReader(vkey)); err != nil {
 			return nil, &exitError{exitUsage, err}
 		}
-		fmt.Fprintln(stderr, "warning: no --trusted-key: trusting the data directory's own key (consistency, not authenticity)")
+		fmt.Fprintln(stderr, "warning: no --trusted-key: trusting the key the database names (consistency, not authenticity)")
 	}
 	tenants := []string{f.src.tenant}
 	if f.src.tenant == "" {
