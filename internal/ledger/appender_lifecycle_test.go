@@ -221,3 +221,47 @@ func TestTimeNeverGoesBackwards(t *testing.T) {
 		})
 	}
 }
+
+// putBlocker stalls the first PutCheckpoint until released.
+type putBlocker struct {
+	*fakeStore
+	once    sync.Once
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (p *putBlocker) PutCheckpoint(ctx context.Context, tenant string, cp ledger.StoredCheckpoint) error {
+	p.once.Do(func() { close(p.entered); <-p.release })
+	return p.fakeStore.PutCheckpoint(ctx, tenant, cp)
+}
+
+// A Flush that starts while another is storing a checkpoint waits for it:
+// otherwise the final flush of Close could return with the grown log
+// already taken by the running signer and its checkpoint not yet stored.
+func TestFlushWaitsForFlushInProgress(t *testing.T) {
+	s := &putBlocker{fakeStore: newFakeStore(), entered: make(chan struct{}), release: make(chan struct{})}
+	l := newTestLedger(t, s, nil)
+	if _, err := l.Append(context.Background(), tenant, plain("test.event")(0)); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() { first <- l.Checkpointer().Flush(context.Background()) }()
+	recv(t, s.entered, "the first flush storing its checkpoint")
+
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.Checkpointer().Flush(cancelled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Flush during another flush = %v, want it to wait (and here give up: context canceled)", err)
+	}
+	close(s.release)
+	if err := recv(t, first, "the first flush"); err != nil {
+		t.Fatalf("first Flush = %v, want nil", err)
+	}
+	if err := l.Checkpointer().Flush(context.Background()); err != nil {
+		t.Fatalf("Flush after = %v, want nil", err)
+	}
+	cp, err := s.LatestCheckpoint(context.Background(), tenant)
+	if err != nil || cp.Size != 1 {
+		t.Fatalf("LatestCheckpoint = %+v, %v; want size 1", cp, err)
+	}
+}

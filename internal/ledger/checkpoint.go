@@ -74,10 +74,15 @@ type Checkpointer struct {
 	mu    sync.Mutex
 	dirty map[string]bool
 	wake  chan struct{}
+	// flushing lets one Flush run at a time, so a final Flush waits for
+	// one in progress (whose logs it no longer sees as grown) to store its
+	// checkpoints before it returns.
+	flushing chan struct{}
 }
 
 func newCheckpointer(store Store, cfg *Config) *Checkpointer {
-	return &Checkpointer{store: store, cfg: cfg, dirty: map[string]bool{}, wake: make(chan struct{}, 1)}
+	return &Checkpointer{store: store, cfg: cfg, dirty: map[string]bool{}, wake: make(chan struct{}, 1),
+		flushing: make(chan struct{}, 1)}
 }
 
 // Notify marks a tenant's log as grown. It never blocks.
@@ -139,8 +144,15 @@ func (c *Checkpointer) retryLater() {
 	}
 }
 
-// Flush signs a checkpoint for every tenant marked grown.
+// Flush signs a checkpoint for every tenant marked grown. When it returns
+// nil, every log marked before the call is covered by a stored checkpoint.
 func (c *Checkpointer) Flush(ctx context.Context) error {
+	select {
+	case c.flushing <- struct{}{}:
+		defer func() { <-c.flushing }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	c.mu.Lock()
 	tenants := c.dirty
 	c.dirty = map[string]bool{}

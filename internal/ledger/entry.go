@@ -112,10 +112,10 @@ func Encode(e *Entry) ([]byte, error) {
 	return b, nil
 }
 
-// Parse decodes entry bytes strictly: they MUST be the canonical encoding
-// of a well-formed envelope (no unknown field, no other spelling of the same
-// object), so that one entry has exactly one leaf hash.
-func Parse(b []byte) (*Entry, error) {
+// parseGeneral is Parse's general path: it canonicalizes with jcs and
+// compares, then decodes with encoding/json. It decides every input the
+// fast path is unsure of and names the error.
+func parseGeneral(b []byte) (*Entry, error) {
 	if len(b) > MaxEntrySize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrMalformed, len(b), MaxEntrySize)
 	}

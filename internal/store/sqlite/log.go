@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/wardenhq/warden/internal/ledger"
@@ -192,15 +193,52 @@ func (db *DB) Head(ctx context.Context, tenant string) (ledger.Head, error) {
 	return readHead(ctx, db.r, tenant)
 }
 
-// ReadHashes reads stored tree hashes of a tenant's log.
+// ReadHashes reads stored tree hashes of a tenant's log, in one query
+// (a proof needs about twenty).
 func (db *DB) ReadHashes(ctx context.Context, tenant string, indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
+	if len(indexes) == 0 {
+		return nil, nil
+	}
+	seqs := make([]int64, len(indexes))
+	levels := make([]int, len(indexes))
+	args := make([]any, 0, len(indexes)+1)
+	args = append(args, tenant)
+	marks := make([]string, len(indexes))
 	for i, idx := range indexes {
-		h, err := readHash(ctx, db.r, tenant, idx)
-		if err != nil {
-			return nil, err
+		level, k := tlog.SplitStoredHashIndex(idx)
+		seqs[i], levels[i] = (k+1)<<level-1, level
+		args = append(args, seqs[i])
+		marks[i] = "?"
+	}
+	rows, err := db.r.QueryContext(ctx, "SELECT seq, hashes FROM entries WHERE tenant_id = ? AND seq IN ("+
+		strings.Join(marks, ",")+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("read tree hashes of %q: %w", tenant, err)
+	}
+	defer rows.Close()
+	blobs := make(map[int64][]byte, len(indexes))
+	for rows.Next() {
+		var seq int64
+		var blob []byte
+		if err := rows.Scan(&seq, &blob); err != nil {
+			return nil, fmt.Errorf("read tree hashes of %q: %w", tenant, err)
 		}
-		out[i] = h
+		blobs[seq] = blob
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read tree hashes of %q: %w", tenant, err)
+	}
+	out := make([]tlog.Hash, len(indexes))
+	for i := range indexes {
+		blob, ok := blobs[seqs[i]]
+		if !ok {
+			return nil, fmt.Errorf("read tree hash %d of %q: seq %d: %w", indexes[i], tenant, seqs[i], ledger.ErrNotFound)
+		}
+		off := levels[i] * len(tlog.Hash{})
+		if len(blob) < off+len(tlog.Hash{}) {
+			return nil, fmt.Errorf("read tree hash %d of %q: seq %d holds %d bytes of hashes", indexes[i], tenant, seqs[i], len(blob))
+		}
+		copy(out[i][:], blob[off:])
 	}
 	return out, nil
 }
