@@ -294,11 +294,3 @@ func hashReader(stored []tlog.Hash) tlog.HashReader {
 		return out, nil
 	})
 }
-
-func hashBlob(hs []tlog.Hash) []byte {
-	var b []byte
-	for _, h := range hs {
-		b = append(b, h[:]...)
-	}
-	return b
-}

@@ -84,7 +84,7 @@ func (f *fixture) flip(seq int64, pos int, x byte) tamper {
 
 // flipHash xors one byte of entry seq's stored hashes at pos.
 func (f *fixture) flipHash(seq int64, pos int, x byte) tamper {
-	blob := hashBlob(f.records[seq].Hashes)
+	blob := ledger.JoinHashes(f.records[seq].Hashes)
 	pos %= len(blob)
 	blob[pos] ^= x
 	tm := tamper{name: fmt.Sprintf("flip hash byte %d of seq %d by %#x", pos, seq, x),
@@ -167,7 +167,7 @@ func (f *fixture) insert(t testing.TB, p int64) tamper {
 			stmt("UPDATE entries SET seq = -seq - 1 WHERE tenant_id = ? AND seq >= ?", fixtureTenant, p),
 			stmt("UPDATE entries SET seq = -seq WHERE tenant_id = ? AND seq < 0", fixtureTenant),
 			stmt("INSERT INTO entries (tenant_id, seq, id, kind, time_us, data, hashes) VALUES (?, ?, ?, ?, ?, ?, ?)",
-				fixtureTenant, p, e.ID, e.Kind, at.UnixMicro(), data, hashBlob(hashes)))
+				fixtureTenant, p, e.ID, e.Kind, at.UnixMicro(), data, ledger.JoinHashes(hashes)))
 	}}
 	// The forged entry itself checks out. If a checkpoint covers exactly
 	// it, its root is wrong and the damage is placed after the last good
@@ -256,7 +256,7 @@ func (f *fixture) rewrite(t testing.TB, k int64, trusted *ledger.StoredCheckpoin
 		}
 		stored, prev = append(stored, hashes...), hashes[0]
 		stmts = append(stmts, stmt("UPDATE entries SET data = ?, hashes = ? WHERE tenant_id = ? AND seq = ?",
-			data, hashBlob(hashes), fixtureTenant, seq))
+			data, ledger.JoinHashes(hashes), fixtureTenant, seq))
 	}
 	for _, cp := range f.cps {
 		if cp.Size > k {

@@ -150,7 +150,7 @@ func (t *appendTx) flush() error {
 	}
 	rows := make([][]any, len(t.pending))
 	for i, r := range t.pending {
-		rows[i] = []any{t.tenant, r.Seq, r.ID, r.Kind, micros(r.Time), r.Data, hashBlob(r.Hashes)}
+		rows[i] = []any{t.tenant, r.Seq, r.ID, r.Kind, micros(r.Time), r.Data, ledger.JoinHashes(r.Hashes)}
 	}
 	n, err := t.tx.CopyFrom(t.ctx, pgx.Identifier{"entries"},
 		[]string{"tenant_id", "seq", "id", "kind", "time_us", "data", "hashes"}, pgx.CopyFromRows(rows))
@@ -162,14 +162,6 @@ func (t *appendTx) flush() error {
 	}
 	t.pending = t.pending[:0]
 	return nil
-}
-
-func hashBlob(hs []tlog.Hash) []byte {
-	b := make([]byte, 0, len(hs)*len(tlog.Hash{}))
-	for _, h := range hs {
-		b = append(b, h[:]...)
-	}
-	return b
 }
 
 // Isolate runs fn inside a savepoint and undoes fn's writes if it fails.
@@ -224,8 +216,7 @@ func readHashes(ctx context.Context, q querier, tenant string, indexes []int64) 
 	seqs := make([]int64, len(indexes))
 	levels := make([]int, len(indexes))
 	for i, idx := range indexes {
-		level, k := tlog.SplitStoredHashIndex(idx)
-		seqs[i], levels[i] = (k+1)<<level-1, level
+		seqs[i], levels[i] = ledger.HashLocation(idx)
 	}
 	// An unnamed statement is planned for its actual seqs every time. A
 	// cached generic plan made while the table was small (and never
@@ -256,11 +247,11 @@ func readHashes(ctx context.Context, q querier, tenant string, indexes []int64) 
 		if !ok {
 			return nil, fmt.Errorf("read tree hash %d of %q: seq %d: %w", indexes[i], tenant, seqs[i], ledger.ErrNotFound)
 		}
-		off := levels[i] * len(tlog.Hash{})
-		if len(blob) < off+len(tlog.Hash{}) {
-			return nil, fmt.Errorf("read tree hash %d of %q: seq %d holds %d bytes of hashes", indexes[i], tenant, seqs[i], len(blob))
+		h, err := ledger.HashAt(blob, seqs[i], levels[i])
+		if err != nil {
+			return nil, fmt.Errorf("read tree hash %d of %q: %w", indexes[i], tenant, err)
 		}
-		copy(out[i][:], blob[off:])
+		out[i] = h
 	}
 	return out, nil
 }
@@ -304,13 +295,11 @@ func scanRecord(row pgx.Row) (ledger.Record, error) {
 		return r, err
 	}
 	r.Time = fromMicros(timeUS)
-	if len(blob) == 0 || len(blob)%len(tlog.Hash{}) != 0 {
-		return r, fmt.Errorf("seq %d holds %d bytes of hashes", r.Seq, len(blob))
+	hs, err := ledger.SplitHashes(blob)
+	if err != nil {
+		return r, fmt.Errorf("seq %d: %w", r.Seq, err)
 	}
-	r.Hashes = make([]tlog.Hash, len(blob)/len(tlog.Hash{}))
-	for i := range r.Hashes {
-		copy(r.Hashes[i][:], blob[i*len(tlog.Hash{}):])
-	}
+	r.Hashes = hs
 	return r, nil
 }
 

@@ -114,10 +114,7 @@ func (t *appendTx) Insert(r *ledger.Record) error {
 	if r.Seq != t.head.Size {
 		return fmt.Errorf("insert seq %d into %q at size %d", r.Seq, t.tenant, t.head.Size)
 	}
-	blob := make([]byte, 0, len(r.Hashes)*len(tlog.Hash{}))
-	for _, h := range r.Hashes {
-		blob = append(blob, h[:]...)
-	}
+	blob := ledger.JoinHashes(r.Hashes)
 	if t.insert == nil {
 		// The driver compiles SQL on every Exec; a batch compiles it once.
 		stmt, err := t.tx.PrepareContext(t.ctx,
@@ -170,8 +167,7 @@ func (t *appendTx) Isolate(fn func() error) error {
 // that record's hashes.
 func readHash(ctx context.Context, q querier, tenant string, idx int64) (tlog.Hash, error) {
 	var h tlog.Hash
-	level, k := tlog.SplitStoredHashIndex(idx)
-	seq := (k+1)<<level - 1
+	seq, pos := ledger.HashLocation(idx)
 	var blob []byte
 	err := q.QueryRowContext(ctx, "SELECT hashes FROM entries WHERE tenant_id = ? AND seq = ?", tenant, seq).Scan(&blob)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -180,11 +176,10 @@ func readHash(ctx context.Context, q querier, tenant string, idx int64) (tlog.Ha
 	if err != nil {
 		return h, fmt.Errorf("read tree hash %d of %q: %w", idx, tenant, err)
 	}
-	off := level * len(h)
-	if len(blob) < off+len(h) {
-		return h, fmt.Errorf("read tree hash %d of %q: seq %d holds %d bytes of hashes", idx, tenant, seq, len(blob))
+	h, err = ledger.HashAt(blob, seq, pos)
+	if err != nil {
+		return h, fmt.Errorf("read tree hash %d of %q: %w", idx, tenant, err)
 	}
-	copy(h[:], blob[off:])
 	return h, nil
 }
 
@@ -205,8 +200,7 @@ func (db *DB) ReadHashes(ctx context.Context, tenant string, indexes []int64) ([
 	args = append(args, tenant)
 	marks := make([]string, len(indexes))
 	for i, idx := range indexes {
-		level, k := tlog.SplitStoredHashIndex(idx)
-		seqs[i], levels[i] = (k+1)<<level-1, level
+		seqs[i], levels[i] = ledger.HashLocation(idx)
 		args = append(args, seqs[i])
 		marks[i] = "?"
 	}
@@ -234,11 +228,11 @@ func (db *DB) ReadHashes(ctx context.Context, tenant string, indexes []int64) ([
 		if !ok {
 			return nil, fmt.Errorf("read tree hash %d of %q: seq %d: %w", indexes[i], tenant, seqs[i], ledger.ErrNotFound)
 		}
-		off := levels[i] * len(tlog.Hash{})
-		if len(blob) < off+len(tlog.Hash{}) {
-			return nil, fmt.Errorf("read tree hash %d of %q: seq %d holds %d bytes of hashes", indexes[i], tenant, seqs[i], len(blob))
+		h, err := ledger.HashAt(blob, seqs[i], levels[i])
+		if err != nil {
+			return nil, fmt.Errorf("read tree hash %d of %q: %w", indexes[i], tenant, err)
 		}
-		copy(out[i][:], blob[off:])
+		out[i] = h
 	}
 	return out, nil
 }
@@ -255,13 +249,11 @@ func scanRecord(sc interface{ Scan(...any) error }) (ledger.Record, error) {
 		return r, err
 	}
 	r.Time = fromMicros(timeUS)
-	if len(blob) == 0 || len(blob)%len(tlog.Hash{}) != 0 {
-		return r, fmt.Errorf("seq %d holds %d bytes of hashes", r.Seq, len(blob))
+	hs, err := ledger.SplitHashes(blob)
+	if err != nil {
+		return r, fmt.Errorf("seq %d: %w", r.Seq, err)
 	}
-	r.Hashes = make([]tlog.Hash, len(blob)/len(tlog.Hash{}))
-	for i := range r.Hashes {
-		copy(r.Hashes[i][:], blob[i*len(tlog.Hash{}):])
-	}
+	r.Hashes = hs
 	return r, nil
 }
 
