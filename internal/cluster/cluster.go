@@ -35,7 +35,8 @@ type Feed interface {
 	Publish(ctx context.Context, topic, payload string) error
 	// Subscribe delivers the topic's notices (and every Resync) on the
 	// returned channel until cancel is called. A subscriber that does not
-	// keep up loses notices but is sent a Resync.
+	// keep up loses notices; it is sent a Resync in place of the next one
+	// it has room for (and gets every periodic Resync).
 	Subscribe(topic string) (notices <-chan Notice, cancel func())
 }
 
