@@ -1,0 +1,106 @@
+package policy
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const examplePolicy = `name: payments
+default: deny
+rules:
+  - id: small-charges
+    match: {action: "stripe.charges.create", agent: "billing-*"}
+    when: args.amount <= 10000 && args.currency == "usd"
+    effect: allow
+  - id: no-recursive-delete
+    match: {action: "shell.*"}
+    when: args.command.matches("rm\\s+-[a-zA-Z]*r")
+    effect: deny
+scan:
+  deny: [injection>=high, secret]
+  require_approval: [pii]
+`
+
+func TestEvaluateExample(t *testing.T) {
+	p, err := ParseAndCompile([]byte(examplePolicy))
+	if err != nil {
+		t.Fatalf("ParseAndCompile = %v, want nil", err)
+	}
+	tests := []struct {
+		name     string
+		in       Input
+		effect   string
+		rules    string
+		code     string
+		hasError bool
+	}{
+		{"allowed charge", Input{Request: &Request{Principal: Principal{ID: "billing-bot"}, Action: Action{Type: "stripe.charges.create"},
+			Args: map[string]any{"amount": int64(1200), "currency": "usd"}}}, Allow, "small-charges", CodeRule, false},
+		{"decimal amount compares with an int", Input{Request: &Request{Principal: Principal{ID: "billing-bot"}, Action: Action{Type: "stripe.charges.create"},
+			Args: map[string]any{"amount": 99.5, "currency": "usd"}}}, Allow, "small-charges", CodeRule, false},
+		{"too large falls to the default", Input{Request: &Request{Principal: Principal{ID: "billing-bot"}, Action: Action{Type: "stripe.charges.create"},
+			Args: map[string]any{"amount": int64(20000), "currency": "usd"}}}, Deny, "", CodeDefault, false},
+		{"other agent", Input{Request: &Request{Principal: Principal{ID: "support-bot"}, Action: Action{Type: "stripe.charges.create"},
+			Args: map[string]any{"amount": int64(1), "currency": "usd"}}}, Deny, "", CodeDefault, false},
+		{"recursive delete", Input{Request: &Request{Action: Action{Type: "shell.exec"}, Args: map[string]any{"command": "rm -rf /"}}}, Deny, "no-recursive-delete", CodeRule, false},
+		{"missing argument fails closed", Input{Request: &Request{Action: Action{Type: "shell.exec"}}}, Deny, "", CodeError, true},
+		{"secret finding denies an allowed charge", Input{Request: &Request{Principal: Principal{ID: "billing-bot"}, Action: Action{Type: "stripe.charges.create"},
+			Args: map[string]any{"amount": int64(1), "currency": "usd"}}, Findings: []Finding{{Category: "secret.aws-access-token", Severity: "high"}}}, Deny, "small-charges", CodeRule, false},
+		{"pii needs approval", Input{Request: &Request{Principal: Principal{ID: "billing-bot"}, Action: Action{Type: "stripe.charges.create"},
+			Args: map[string]any{"amount": int64(1), "currency": "usd"}}, Findings: []Finding{{Category: "pii.email", Severity: "low"}}}, RequireApproval, "small-charges", CodeRule, false},
+		{"low injection is below the mapping", Input{Request: &Request{Action: Action{Type: "files.read"}},
+			Findings: []Finding{{Category: "injection", Severity: "medium"}}}, Deny, "", CodeDefault, false},
+		{"incomplete scan denies", Input{Request: &Request{Principal: Principal{ID: "billing-bot"}, Action: Action{Type: "stripe.charges.create"},
+			Args: map[string]any{"amount": int64(1), "currency": "usd"}}, ScanIncomplete: true}, Deny, "small-charges", CodeRule, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := p.Evaluate(&tt.in)
+			if d.Effect != tt.effect || strings.Join(d.Rules, ",") != tt.rules || d.Reasons[0].Code != tt.code || (d.Err != nil) != tt.hasError {
+				t.Errorf("Evaluate = %s %v %+v (err %v), want %s [%s] code %s", d.Effect, d.Rules, d.Reasons, d.Err, tt.effect, tt.rules, tt.code)
+			}
+		})
+	}
+}
+
+func TestCompileErrorsHaveLines(t *testing.T) {
+	tests := []struct{ name, doc, want string }{
+		{"bad CEL", "name: x\nrules:\n  - id: a\n    effect: allow\n    when: args.x +\n", "line 5, column"},
+		{"not boolean", "name: x\nrules:\n  - id: a\n    effect: allow\n    when: args.x\n", "must be boolean"},
+		{"duplicate id", "name: x\nrules:\n  - id: a\n    effect: allow\n  - id: a\n    effect: deny\n", "line 5, column 9: rules[1].id: duplicate"},
+		{"unknown field", "name: x\nfoo: 1\n", "line 2: field foo not found"},
+		{"duplicate key", "name: x\nname: y\n", "line 2"},
+		{"reserved glob", "name: x\nrules:\n  - id: a\n    effect: allow\n    match: {action: 'a[b]'}\n", "reserved character"},
+		{"bad effect", "name: x\nrules:\n  - id: a\n    effect: permit\n", `line 4, column 13: rules[0].effect: effect "permit"`},
+		{"bad scan selector", "name: x\nscan:\n  deny: [injection>=huge]\n", "severity"},
+		{"bad rate", "name: x\nlimits:\n  - {id: r, per: agent, rate: 5/week}\n", "rate"},
+		{"two documents", "name: x\n---\nname: y\n", "more than one document"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseAndCompile([]byte(tt.doc))
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ParseAndCompile = %v, want ErrInvalid containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDigestIgnoresSpelling(t *testing.T) {
+	a, err := ParseAndCompile([]byte("name: x\nrules: [{id: a, effect: allow}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ParseAndCompile([]byte(`{"rules": [{"effect": "allow", "id": "a"}], "name": "x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseAndCompile([]byte("name: x\nrules: [{id: a, effect: deny}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Digest != b.Digest || a.Digest == c.Digest || len(a.Digest) != 64 {
+		t.Errorf("digests: yaml %s, json %s, changed %s; want the first two equal and the third different", a.Digest, b.Digest, c.Digest)
+	}
+}
