@@ -17,6 +17,7 @@ import (
 const (
 	KindTenantCreated = "tenant.created"
 	KindKeyCreated    = "key.created"
+	KindDecision      = "decision"
 )
 
 // Actors that are not keys.
@@ -41,9 +42,68 @@ type KeyCreated struct {
 	Name     string `json:"name"`
 }
 
+// Decision records one decision: the request as evaluated (with every
+// finding redacted), the answer and why, and the policy that gave it.
+type Decision struct {
+	Principal    DecisionPrincipal `json:"principal"`
+	Action       DecisionAction    `json:"action"`
+	Args         map[string]any    `json:"args"`
+	Context      map[string]string `json:"context,omitempty"`
+	Decision     string            `json:"decision"`
+	Reasons      []DecisionReason  `json:"reasons"`
+	Rules        []string          `json:"rules,omitempty"`
+	Findings     []DecisionFinding `json:"findings,omitempty"`
+	Policy       *PolicyRef        `json:"policy,omitempty"`
+	ControlsSeen int64             `json:"controls_version,omitempty"`
+	ScanComplete bool              `json:"scan_complete"`
+	Default      bool              `json:"default,omitempty"`
+}
+
+// DecisionPrincipal is who asked.
+type DecisionPrincipal struct {
+	ID         string         `json:"id"`
+	Type       string         `json:"type"`
+	Attributes map[string]any `json:"attributes,omitempty"`
+}
+
+// DecisionAction is what was asked.
+type DecisionAction struct {
+	Type      string `json:"type"`
+	Resource  string `json:"resource,omitempty"`
+	Operation string `json:"operation,omitempty"`
+}
+
+// DecisionReason is one reason of the answer.
+type DecisionReason struct {
+	Code    string `json:"code"`
+	Rule    string `json:"rule,omitempty"`
+	Message string `json:"message"`
+}
+
+// DecisionFinding is what a decision records of a finding: never the value.
+type DecisionFinding struct {
+	Category string `json:"category"`
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	Path     string `json:"path"`
+	Start    int    `json:"start"`
+	End      int    `json:"end"`
+	InKey    bool   `json:"in_key,omitempty"`
+	// ValueHMAC lets a value be matched, not guessed (per-tenant key).
+	ValueHMAC string `json:"value_hmac,omitempty"`
+}
+
+// PolicyRef names the policy version that decided.
+type PolicyRef struct {
+	Name    string `json:"name"`
+	Version int64  `json:"version"`
+	Digest  string `json:"digest"`
+}
+
 var registry = map[string]reflect.Type{
 	KindTenantCreated: reflect.TypeFor[TenantCreated](),
 	KindKeyCreated:    reflect.TypeFor[KeyCreated](),
+	KindDecision:      reflect.TypeFor[Decision](),
 }
 
 // Kinds returns every registered kind, sorted.
@@ -67,6 +127,14 @@ func New(kind, actor string, body any) (ledger.Request, error) {
 		return ledger.Request{}, fmt.Errorf("event: kind %q takes %s, not %v", kind, t, got)
 	}
 	return ledger.Request{Kind: kind, Actor: actor, Body: body}, nil
+}
+
+// NewWithID is New for an entry whose id the caller chose (a decision's
+// entry id is its receipt id).
+func NewWithID(kind, id, actor string, body any) (ledger.Request, error) {
+	req, err := New(kind, actor, body)
+	req.ID = id
+	return req, err
 }
 
 // Decode strictly decodes the body of an entry of a registered kind into a

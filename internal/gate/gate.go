@@ -1,0 +1,182 @@
+// Package gate runs one decision end to end, in the order of DESIGN.md
+// section 2: validate, controls, scan, policy, ledger append, answer. It
+// owns failing closed: a missing policy, an evaluation error or a scanner
+// error is a deny with code error, and a decision that cannot be recorded
+// is not answered at all (the caller answers 503). It consumes every other
+// capability through the small interfaces below.
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/wardenhq/warden/internal/event"
+	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/policy"
+)
+
+// ActivePolicy is a tenant's active policy and the version it is.
+type ActivePolicy struct {
+	Policy  *policy.Policy
+	Version int64
+}
+
+// Policies finds a tenant's active policy; ledger.ErrNotFound (wrapped)
+// when it has none.
+type Policies interface {
+	Active(ctx context.Context, tenant string) (*ActivePolicy, error)
+}
+
+// ControlHit is a tripped kill switch that applies to a request.
+type ControlHit struct {
+	ID     string
+	Effect string // deny or require_approval
+	Reason string
+}
+
+// Controls checks kill switches. Version is the tenant's controls version
+// the check saw, recorded with the decision.
+type Controls interface {
+	Check(ctx context.Context, tenant string, req *policy.Request) (hit *ControlHit, version int64, err error)
+}
+
+// ScanResult is what the scanners found in a request's args.
+type ScanResult struct {
+	Findings   []event.DecisionFinding
+	Incomplete bool
+	// RedactedArgs are the args with every finding replaced by a typed
+	// placeholder: what the ledger records.
+	RedactedArgs map[string]any
+}
+
+// Scanner scans a request's args.
+type Scanner interface {
+	ScanArgs(ctx context.Context, tenant string, req *policy.Request) (*ScanResult, error)
+}
+
+// Appender records a decision; *ledger.Ledger is one.
+type Appender interface {
+	Append(ctx context.Context, tenant string, req ledger.Request) (*ledger.Appended, error)
+}
+
+// Gate decides requests.
+type Gate struct {
+	Policies Policies
+	Controls Controls // nil: no kill switches yet
+	Scanner  Scanner  // nil: no scanning yet (args recorded as given)
+	Ledger   Appender
+	IDs      *ledger.IDs
+}
+
+// Answer is the decision's answer (DESIGN.md section 2).
+type Answer struct {
+	Decision  string                  `json:"decision"`
+	Reasons   []policy.Reason         `json:"reasons"`
+	ReceiptID string                  `json:"receipt_id"`
+	Seq       int64                   `json:"seq"`
+	LeafHash  string                  `json:"leaf_hash"`
+	Findings  []event.DecisionFinding `json:"findings,omitempty"`
+}
+
+// ErrUnrecorded means the decision could not be recorded: nothing may be
+// answered but 503 (the wrapped error says why).
+var ErrUnrecorded = errors.New("decision could not be recorded")
+
+// Decide runs one decision for tenant on behalf of actor (a key id).
+func (g *Gate) Decide(ctx context.Context, tenant, actor string, req *policy.Request) (*Answer, error) {
+	body := &event.Decision{
+		Principal: event.DecisionPrincipal{ID: req.Principal.ID, Type: req.Principal.Type, Attributes: req.Principal.Attributes},
+		Action:    event.DecisionAction{Type: req.Action.Type, Resource: req.Action.Resource, Operation: req.Action.Operation},
+		Args:      req.Args,
+		Context:   contextMap(req.Context),
+	}
+	d := g.decide(ctx, tenant, req, body)
+	body.Decision, body.Rules, body.Default = d.Effect, d.Rules, d.Default
+	for _, r := range d.Reasons {
+		body.Reasons = append(body.Reasons, event.DecisionReason{Code: r.Code, Rule: r.Rule, Message: r.Message})
+	}
+	id := g.IDs.New("rcpt")
+	entry, err := event.NewWithID(event.KindDecision, id, actor, body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
+	}
+	ack, err := g.Ledger.Append(ctx, tenant, entry)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
+	}
+	return &Answer{Decision: d.Effect, Reasons: d.Reasons, ReceiptID: ack.ID, Seq: ack.Seq,
+		LeafHash: ledger.EncodeHash(ack.LeafHash), Findings: body.Findings}, nil
+}
+
+// decide evaluates; every failure becomes a deny with code error.
+func (g *Gate) decide(ctx context.Context, tenant string, req *policy.Request, body *event.Decision) *policy.Decision {
+	if g.Controls != nil {
+		hit, version, err := g.Controls.Check(ctx, tenant, req)
+		body.ControlsSeen = version
+		if err != nil {
+			return errorDecision("kill switches could not be checked")
+		}
+		if hit != nil && hit.Effect != policy.RequireApproval {
+			// A kill switch wins over everything (and one whose effect is
+			// not understood denies).
+			return &policy.Decision{Effect: policy.Deny, Reasons: []policy.Reason{{Code: "control", Rule: hit.ID, Message: hit.Reason}}}
+		}
+		if hit != nil {
+			// A require_approval switch makes anything the policy would
+			// allow need approval; a deny still denies.
+			d := g.evaluate(ctx, tenant, req, body)
+			if d.Effect != policy.Deny {
+				d.Effect = policy.RequireApproval
+				d.Reasons = append([]policy.Reason{{Code: "control", Rule: hit.ID, Message: hit.Reason}}, d.Reasons...)
+			}
+			return d
+		}
+	}
+	return g.evaluate(ctx, tenant, req, body)
+}
+
+func (g *Gate) evaluate(ctx context.Context, tenant string, req *policy.Request, body *event.Decision) *policy.Decision {
+	in := &policy.Input{Request: req}
+	body.ScanComplete = true
+	if g.Scanner != nil {
+		res, err := g.Scanner.ScanArgs(ctx, tenant, req)
+		if err != nil {
+			body.ScanComplete = false
+			return errorDecision("the request could not be scanned")
+		}
+		body.Findings, body.ScanComplete = res.Findings, !res.Incomplete
+		if res.RedactedArgs != nil {
+			body.Args = res.RedactedArgs
+		}
+		in.ScanIncomplete = res.Incomplete
+		for _, f := range res.Findings {
+			in.Findings = append(in.Findings, policy.Finding{Category: f.Category, Rule: f.Rule, Severity: f.Severity, Path: f.Path})
+		}
+	}
+	active, err := g.Policies.Active(ctx, tenant)
+	if err != nil || active == nil || active.Policy == nil {
+		if errors.Is(err, ledger.ErrNotFound) || (err == nil && (active == nil || active.Policy == nil)) {
+			return errorDecision("the tenant has no active policy")
+		}
+		return errorDecision("the active policy could not be loaded")
+	}
+	body.Policy = &event.PolicyRef{Name: active.Policy.Name, Version: active.Version, Digest: active.Policy.Digest}
+	return active.Policy.Evaluate(in)
+}
+
+func errorDecision(msg string) *policy.Decision {
+	return &policy.Decision{Effect: policy.Deny, Err: errors.New(msg),
+		Reasons: []policy.Reason{{Code: policy.CodeError, Message: msg + ": not allowed"}}}
+}
+
+func contextMap(c policy.Context) map[string]string {
+	m := map[string]string{}
+	for k, v := range map[string]string{"session_id": c.SessionID, "trace_id": c.TraceID,
+		"parent_receipt_id": c.ParentReceiptID, "environment": c.Environment} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	return m
+}
