@@ -69,6 +69,7 @@ func Run(t *testing.T, f Factory) {
 		{"TxFnErrorKeepsNothing", testTxFnError},
 		{"WorkRejectedAlone", testWorkRejectedAlone},
 		{"Reopen", testReopen},
+		{"PolicyVersions", testPolicyVersions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
