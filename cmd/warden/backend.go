@@ -12,6 +12,7 @@ import (
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/cluster"
 	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/store/postgres"
 	"github.com/wardenhq/warden/internal/store/sqlite"
 )
@@ -20,6 +21,7 @@ import (
 type store interface {
 	api.Store
 	access.BootstrapStore
+	policy.VersionReader
 	Meta(ctx context.Context, key string) (string, error)
 	SetMetaOnce(ctx context.Context, key, value string) (string, error)
 	Close() error

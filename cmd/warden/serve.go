@@ -22,6 +22,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/api"
+	"github.com/wardenhq/warden/internal/event"
+	"github.com/wardenhq/warden/internal/gate"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/store/postgres"
 )
@@ -228,8 +231,16 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		_ = l.Close(context.Background())
 		return err
 	}
+	policies := &policy.Manager{Ledger: l, Store: db}
+	// A new tenant starts with the built-in default policy (default deny).
+	if err := policies.EnsureActive(ctx, access.DefaultTenant, event.ActorSystem, policy.BuiltinDefault()); err != nil {
+		_ = l.Close(context.Background())
+		return fmt.Errorf("first start: default policy: %w", err)
+	}
+	decisions := &gate.Gate{Policies: gate.CurrentFunc(policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader)}
 
-	srv := api.New(api.Config{Store: db, Ledger: l, Origin: origin, VerifierKey: key.verifier, Logger: logger, Metrics: metrics})
+	srv := api.New(api.Config{Store: db, Ledger: l, Origin: origin, VerifierKey: key.verifier, Logger: logger, Metrics: metrics,
+		Gate: decisions, Policies: policies})
 	hs := &http.Server{
 		Addr:              c.Listen,
 		Handler:           srv.Handler(),

@@ -27,16 +27,23 @@ type Permission string
 const (
 	// PermLedgerRead reads the log: checkpoints, entries, proofs, verification.
 	PermLedgerRead Permission = "ledger.read"
+	// PermEvaluate asks for decisions (for any principal until agent keys
+	// are bound to principals).
+	PermEvaluate Permission = "evaluate"
+	// PermPolicyRead reads policy versions and the active policy.
+	PermPolicyRead Permission = "policy.read"
+	// PermPolicyWrite pushes and activates policy versions.
+	PermPolicyWrite Permission = "policy.write"
 )
 
 // permissions is the one table that decides what each role may do.
 var permissions = map[Role][]Permission{
-	RoleOwner:        {PermLedgerRead},
-	RoleAdmin:        {PermLedgerRead},
-	RolePolicyAuthor: {},
+	RoleOwner:        {PermLedgerRead, PermEvaluate, PermPolicyRead, PermPolicyWrite},
+	RoleAdmin:        {PermLedgerRead, PermEvaluate, PermPolicyRead, PermPolicyWrite},
+	RolePolicyAuthor: {PermPolicyRead, PermPolicyWrite},
 	RoleApprover:     {},
 	RoleOperator:     {},
-	RoleAuditor:      {PermLedgerRead},
+	RoleAuditor:      {PermLedgerRead, PermPolicyRead},
 	RoleAgent:        {},
 }
 

@@ -153,7 +153,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 func TestOpenAPIListsEveryRoute(t *testing.T) {
 	s := newStack(t, stackOptions{})
+	s.pushAndActivate(t, "name: probe\nrules: [{id: all, effect: allow}]\n")
 	s.waitCheckpoint(t, "default")
+	evalBody := `{"principal":{"id":"bot","type":"agent"},"action":{"type":"fs.read"}}`
 	// What the server serves, as a request that succeeds for an admin.
 	served := []struct{ method, path, probe string }{
 		{"GET", "/healthz", "/healthz"},
@@ -167,7 +169,15 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		{"GET", "/v1/log/proof/inclusion", "/v1/log/proof/inclusion?seq=0"},
 		{"GET", "/v1/log/proof/consistency", "/v1/log/proof/consistency?from=1"},
 		{"POST", "/v1/log/verify", "/v1/log/verify"},
+		{"POST", "/v1/evaluate", "/v1/evaluate"},
+		{"POST", "/v1/policies", "/v1/policies"},
+		{"GET", "/v1/policies", "/v1/policies"},
+		{"GET", "/v1/policies/active", "/v1/policies/active"},
+		{"GET", "/v1/policies/{name}/versions", "/v1/policies/probe/versions"},
+		{"GET", "/v1/policies/{name}/versions/{n}", "/v1/policies/probe/versions/1"},
+		{"POST", "/v1/policies/{name}/versions/{n}/activate", "/v1/policies/probe/versions/1/activate"},
 	}
+	public := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/v1/openapi.json": true}
 	r := s.get(t, "/v1/openapi.json", "", http.StatusOK)
 	var doc struct {
 		OpenAPI string                               `json:"openapi"`
@@ -182,7 +192,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 			documented = append(documented, strings.ToUpper(method)+" "+path)
 			_, secured := op["security"]
 			_, perm := op["x-warden-permission"]
-			if public := !strings.HasPrefix(path, "/v1/log/"); secured == public || perm == public {
+			if public := public[path]; secured == public || perm == public {
 				t.Errorf("%s %s: security %v, x-warden-permission %v; want both exactly on authenticated routes", method, path, secured, perm)
 			}
 		}
@@ -191,11 +201,16 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	for _, rt := range served {
 		want = append(want, rt.method+" "+rt.path)
 		t.Run(rt.method+" "+rt.path, func(t *testing.T) {
-			body := ""
-			if rt.method == "POST" {
+			body, headers := "", []string(nil)
+			switch {
+			case rt.path == "/v1/evaluate":
+				body = evalBody
+			case rt.method == "POST" && rt.path == "/v1/policies":
+				body, headers = "name: probe\nrules: [{id: all, effect: allow}]\n", []string{"Content-Type", "application/yaml"}
+			case rt.method == "POST":
 				body = "{}"
 			}
-			r := s.do(t, rt.method, rt.probe, s.admin, strings.NewReader(body))
+			r := s.do(t, rt.method, rt.probe, s.admin, strings.NewReader(body), headers...)
 			if r.status != http.StatusOK {
 				t.Fatalf("%s %s = %d, want 200", rt.method, rt.probe, r.status)
 			}
@@ -209,7 +224,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	// Every documented operation is served by a route, not the fallback.
 	for _, op := range documented {
 		method, path, _ := strings.Cut(op, " ")
-		probe := strings.ReplaceAll(path, "{seq}", "0")
+		probe := strings.NewReplacer("{seq}", "0", "{name}", "probe", "{n}", "1").Replace(path)
 		r := s.do(t, method, probe, s.admin, strings.NewReader(""))
 		if r.status == http.StatusNotFound || r.status == http.StatusMethodNotAllowed {
 			t.Errorf("documented %s answers %d", op, r.status)

@@ -8,6 +8,8 @@ import (
 	"net/http"
 
 	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/gate"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/ledger"
 )
 
@@ -54,6 +56,15 @@ func problemFor(err error) (Problem, bool) {
 		return p, false
 	case errors.As(err, &mbe):
 		return probTooLarge, false
+	case errors.Is(err, policy.ErrInvalid), errors.Is(err, policy.ErrBadRequest):
+		// The caller's own document or request: its errors are safe to show.
+		p := probBadRequest
+		p.Detail = err.Error()
+		return p, false
+	case errors.Is(err, policy.ErrNoVersion):
+		return probNotFound, false
+	case errors.Is(err, gate.ErrUnrecorded):
+		return probUnavailable, true
 	case errors.Is(err, access.ErrBadKey):
 		return probUnauthorized, false
 	case errors.Is(err, ledger.ErrNotFound), errors.Is(err, access.ErrNotFound):

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/gate"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/ledger"
 )
 
@@ -36,6 +38,9 @@ type Config struct {
 	// verifier key in sumdb/note text form.
 	Origin      string
 	VerifierKey string
+	// Gate decides requests; Policies keeps policy versions.
+	Gate        *gate.Gate
+	Policies    *policy.Manager
 	Logger      *slog.Logger
 	Metrics     *Metrics
 	MaxBody     int64
@@ -87,6 +92,13 @@ func New(cfg Config) *Server {
 		{"GET", "/v1/log/proof/inclusion", access.PermLedgerRead, "inclusion proof of entry seq in the tree of size", s.inclusionProof},
 		{"GET", "/v1/log/proof/consistency", access.PermLedgerRead, "consistency proof from tree size from to tree size to", s.consistencyProof},
 		{"POST", "/v1/log/verify", access.PermLedgerRead, "full verification of the tenant's log", s.verifyLog},
+		{"POST", "/v1/evaluate", access.PermEvaluate, "decide a request and record the decision", s.evaluate},
+		{"POST", "/v1/policies", access.PermPolicyWrite, "push a policy version (application/yaml or application/json)", s.pushPolicy},
+		{"GET", "/v1/policies", access.PermPolicyRead, "every policy version", s.listPolicies},
+		{"GET", "/v1/policies/active", access.PermPolicyRead, "the active policy version", s.activePolicy},
+		{"GET", "/v1/policies/{name}/versions", access.PermPolicyRead, "the versions of a policy", s.listPolicies},
+		{"GET", "/v1/policies/{name}/versions/{n}", access.PermPolicyRead, "one policy version with its source", s.getPolicyVersion},
+		{"POST", "/v1/policies/{name}/versions/{n}/activate", access.PermPolicyWrite, "make a version the active policy", s.activatePolicy},
 		{"GET", "/metrics", "", "Prometheus metrics", promhttp.HandlerFor(cfg.Metrics.gatherer, promhttp.HandlerOpts{}).ServeHTTP},
 	}
 	allowed := map[string][]string{}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/gate"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/ledger"
@@ -46,6 +48,8 @@ type stack struct {
 	owner  string // presentable owner key of _system
 	admin  string // presentable admin key of default
 	logs   *syncBuffer
+
+	policies *policy.Manager
 }
 
 // syncBuffer is a bytes.Buffer the server's goroutines may log into.
@@ -125,8 +129,10 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	if s.owner == "" || s.admin == "" {
 		t.Fatalf("Bootstrap made %d keys, want an owner of _system and an admin of default", len(made))
 	}
+	s.policies = &policy.Manager{Ledger: l, Store: db}
+	g := &gate.Gate{Policies: gate.CurrentFunc(s.policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader)}
 	s.srv = api.New(api.Config{Store: db, Ledger: l, Origin: testOrigin, VerifierKey: vkey,
-		Logger: logger, Metrics: metrics, MaxBody: opt.maxBody})
+		Logger: logger, Metrics: metrics, MaxBody: opt.maxBody, Gate: g, Policies: s.policies})
 	s.hs = httptest.NewServer(s.srv.Handler())
 	t.Cleanup(s.hs.Close)
 	s.url = s.hs.URL
@@ -268,4 +274,17 @@ func keySecret(t *testing.T, key string) string {
 		t.Fatalf("ParseKey(%q) = %v", key, err)
 	}
 	return secret
+}
+
+// pushAndActivate pushes a policy to the default tenant and activates it.
+func (s *stack) pushAndActivate(t *testing.T, doc string) {
+	t.Helper()
+	ctx := context.Background()
+	v, _, err := s.policies.Push(ctx, "default", "test", []byte(doc))
+	if err != nil {
+		t.Fatalf("Push = %v", err)
+	}
+	if _, err := s.policies.Activate(ctx, "default", "test", v.Name, v.Version); err != nil {
+		t.Fatalf("Activate = %v", err)
+	}
 }

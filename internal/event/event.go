@@ -18,7 +18,26 @@ const (
 	KindTenantCreated = "tenant.created"
 	KindKeyCreated    = "key.created"
 	KindDecision      = "decision"
+	KindPolicyVersion = "policy.version"
+	KindPolicyActive  = "policy.activated"
 )
+
+// PolicyVersion records a new version of a named policy. The source is in
+// the store (it may exceed an entry's size); the digest binds it.
+type PolicyVersion struct {
+	Name    string `json:"name"`
+	Version int64  `json:"version"`
+	Digest  string `json:"digest"`
+	Size    int    `json:"size"`
+}
+
+// PolicyActivated records which version a tenant evaluates with from now.
+type PolicyActivated struct {
+	Name     string     `json:"name"`
+	Version  int64      `json:"version"`
+	Digest   string     `json:"digest"`
+	Previous *PolicyRef `json:"previous,omitempty"`
+}
 
 // Actors that are not keys.
 const (
@@ -104,6 +123,8 @@ var registry = map[string]reflect.Type{
 	KindTenantCreated: reflect.TypeFor[TenantCreated](),
 	KindKeyCreated:    reflect.TypeFor[KeyCreated](),
 	KindDecision:      reflect.TypeFor[Decision](),
+	KindPolicyVersion: reflect.TypeFor[PolicyVersion](),
+	KindPolicyActive:  reflect.TypeFor[PolicyActivated](),
 }
 
 // Kinds returns every registered kind, sorted.

@@ -28,6 +28,19 @@ type Policies interface {
 	Active(ctx context.Context, tenant string) (*ActivePolicy, error)
 }
 
+// CurrentFunc adapts a source of compiled active policies (such as
+// policy.Manager.Current) to Policies.
+type CurrentFunc func(ctx context.Context, tenant string) (*policy.Policy, int64, error)
+
+// Active implements Policies.
+func (f CurrentFunc) Active(ctx context.Context, tenant string) (*ActivePolicy, error) {
+	p, v, err := f(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	return &ActivePolicy{Policy: p, Version: v}, nil
+}
+
 // ControlHit is a tripped kill switch that applies to a request.
 type ControlHit struct {
 	ID     string
@@ -156,7 +169,7 @@ func (g *Gate) evaluate(ctx context.Context, tenant string, req *policy.Request,
 	}
 	active, err := g.Policies.Active(ctx, tenant)
 	if err != nil || active == nil || active.Policy == nil {
-		if errors.Is(err, ledger.ErrNotFound) || (err == nil && (active == nil || active.Policy == nil)) {
+		if errors.Is(err, ledger.ErrNotFound) || errors.Is(err, policy.ErrNoVersion) || (err == nil && (active == nil || active.Policy == nil)) {
 			return errorDecision("the tenant has no active policy")
 		}
 		return errorDecision("the active policy could not be loaded")

@@ -68,7 +68,8 @@ type Decision struct {
 	// Rules are the ids of every rule that applied, in document order.
 	Rules   []string
 	Reasons []Reason
-	// Default is set when no rule and no scan mapping applied.
+	// Default is set when no rule applied; the policy's default then
+	// counts like a rule, and the scan mapping may only make it stricter.
 	Default bool
 	// Approval is the deciding rule's approval for require_approval (nil
 	// when the tenant's default approval applies).
@@ -97,7 +98,7 @@ var candidatePool = sync.Pool{New: func() any { s := make([]int, 0, 64); return 
 
 // Evaluate decides a request: every applicable rule and the scan mapping
 // count, the strictest effect wins (deny > require_approval > allow), and
-// the policy's default applies when nothing else does. It MUST fail
+// when no rule applies the policy's default counts in their place. It MUST fail
 // closed: a condition that errors, or exceeds its cost limit, makes the
 // decision a deny with code error.
 func (p *Policy) Evaluate(in *Input) *Decision {
@@ -146,13 +147,16 @@ func (p *Policy) Evaluate(in *Input) *Decision {
 		d.Reasons = append(d.Reasons, Reason{Code: CodeRule, Rule: r.id, Message: msg})
 		take(r.effect, r.approval)
 	}
-	p.applyScan(in, d, take)
-	if best == 0 {
+	if len(d.Rules) == 0 {
+		// The default stands in for the missing rules and the scan mapping
+		// can only make it stricter: a finding or an incomplete scan never
+		// turns a default deny into require_approval or allow.
 		d.Default = true
-		d.Effect = p.def
+		take(p.def, nil)
 		d.Reasons = append(d.Reasons, Reason{Code: CodeDefault,
 			Message: fmt.Sprintf("no rule applies: the policy's default is %s", p.def)})
 	}
+	p.applyScan(in, d, take)
 	return d
 }
 
