@@ -24,8 +24,8 @@ import (
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
-	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/store/postgres"
 )
 

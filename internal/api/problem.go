@@ -9,8 +9,8 @@ import (
 
 	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/gate"
-	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/policy"
 )
 
 // Problem is an RFC 9457 problem detail. Type is stable: clients branch on

@@ -14,8 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/gate"
-	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/policy"
 )
 
 // DefaultMaxBody is the largest request body accepted.
@@ -39,12 +39,12 @@ type Config struct {
 	Origin      string
 	VerifierKey string
 	// Gate decides requests; Policies keeps policy versions.
-	Gate        *gate.Gate
-	Policies    *policy.Manager
-	Logger      *slog.Logger
-	Metrics     *Metrics
-	MaxBody     int64
-	Clock       func() time.Time
+	Gate     *gate.Gate
+	Policies *policy.Manager
+	Logger   *slog.Logger
+	Metrics  *Metrics
+	MaxBody  int64
+	Clock    func() time.Time
 }
 
 // Server serves the HTTP API.

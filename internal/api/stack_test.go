@@ -18,11 +18,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/wardenhq/warden/internal/access"
-	"github.com/wardenhq/warden/internal/gate"
-	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/event"
+	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/store/sqlite"
 	"golang.org/x/mod/sumdb/note"
 )

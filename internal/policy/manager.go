@@ -45,7 +45,9 @@ type compiledVersion struct {
 // errSame ends a push whose content exists already: no entry is written.
 type errSame struct{ v *Version }
 
-func (e *errSame) Error() string { return fmt.Sprintf("policy %q version %d has this content", e.v.Name, e.v.Version) }
+func (e *errSame) Error() string {
+	return fmt.Sprintf("policy %q version %d has this content", e.v.Name, e.v.Version)
+}
 
 // Push stores source as the next version of its policy, unless a version
 // with the same digest exists, which it returns with created false.
