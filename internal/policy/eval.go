@@ -1,9 +1,11 @@
 package policy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"cel.dev/cel-go/common/types"
 )
@@ -175,8 +177,15 @@ func (r *compiledRule) matches(req *Request) bool {
 	return true
 }
 
+// DefaultConditionTimeout bounds one condition's evaluation in time, as a
+// backstop to the cost limit: cel-go cannot price every operation on
+// dynamically typed arguments (string concatenation, for one).
+const DefaultConditionTimeout = 20 * time.Millisecond
+
 func evalCondition(r *compiledRule, vars map[string]any) (bool, error) {
-	out, _, err := r.when.Eval(vars)
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultConditionTimeout)
+	defer cancel()
+	out, _, err := r.when.ContextEval(ctx, vars)
 	if err != nil {
 		return false, err
 	}

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -102,5 +103,27 @@ func TestDigestIgnoresSpelling(t *testing.T) {
 	}
 	if a.Digest != b.Digest || a.Digest == c.Digest || len(a.Digest) != 64 {
 		t.Errorf("digests: yaml %s, json %s, changed %s; want the first two equal and the third different", a.Digest, b.Digest, c.Digest)
+	}
+}
+
+// A condition that cel-go prices too low (concatenating dynamically typed
+// strings) still cannot run long: the evaluation's deadline stops it and
+// the decision is a deny with code error.
+func TestConditionDeadline(t *testing.T) {
+	idx := make([]string, 64)
+	for i := range idx {
+		idx[i] = strconv.Itoa(i)
+	}
+	list := "[" + strings.Join(idx, ",") + "]"
+	doc := "name: slow\nrules:\n  - id: slow\n    effect: allow\n    when: '" + list + ".all(i, " + list +
+		".all(j, size(args.blob + args.blob) > 0))'\n"
+	p, err := ParseAndCompile([]byte(doc))
+	if err != nil {
+		t.Fatalf("ParseAndCompile = %v", err)
+	}
+	blob := strings.Repeat("x", 1<<20)
+	d := p.Evaluate(&Input{Request: &Request{Action: Action{Type: "a"}, Args: map[string]any{"blob": blob}}})
+	if d.Effect != Deny || d.Err == nil || d.Reasons[0].Code != CodeError || !strings.Contains(d.Err.Error(), "interrupted") {
+		t.Fatalf("Evaluate(slow condition) = %s %+v (err %v), want deny with code error", d.Effect, d.Reasons, d.Err)
 	}
 }
