@@ -35,14 +35,13 @@ var (
 // Policy is a compiled policy, ready to evaluate. It is immutable and safe
 // for concurrent use.
 type Policy struct {
-	Name    string
-	Digest  string // hex SHA-256 of the document's canonical JSON
-	Doc     *Document
-	def     string
-	rules   []compiledRule
-	index   *actionIndex
-	scan    compiledScan
-	nonBool int
+	Name   string
+	Digest string // hex SHA-256 of the document's canonical JSON
+	Doc    *Document
+	def    string
+	rules  []compiledRule
+	index  *actionIndex
+	scan   compiledScan
 }
 
 type compiledRule struct {
