@@ -70,6 +70,13 @@ func (e *Error) Error() string {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body io.Reader) ([]byte, error) {
+	_, b, err := c.send(ctx, method, path, q, body, "application/json")
+	return b, err
+}
+
+// send makes one request and returns the status and body of a success, or
+// an *Error for a problem answer.
+func (c *Client) send(ctx context.Context, method, path string, q url.Values, body io.Reader, contentType string) (int, []byte, error) {
 	if c.tenant != "" {
 		if q == nil {
 			q = url.Values{}
@@ -81,33 +88,33 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	u.RawQuery = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
-		return nil, fmt.Errorf("warden %s %s: %w", method, path, err)
+		return 0, nil, fmt.Errorf("warden %s %s: %w", method, path, err)
 	}
 	if c.key != "" {
 		req.Header.Set("Authorization", "Bearer "+c.key)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("warden %s %s: %w", method, path, err)
+		return 0, nil, fmt.Errorf("warden %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	if err != nil {
-		return nil, fmt.Errorf("warden %s %s: read: %w", method, path, err)
+		return 0, nil, fmt.Errorf("warden %s %s: read: %w", method, path, err)
 	}
 	if len(b) > maxResponse {
-		return nil, fmt.Errorf("warden %s %s: response larger than %d bytes", method, path, maxResponse)
+		return 0, nil, fmt.Errorf("warden %s %s: response larger than %d bytes", method, path, maxResponse)
 	}
 	if resp.StatusCode >= 300 {
 		e := &Error{Status: resp.StatusCode, Title: http.StatusText(resp.StatusCode)}
 		_ = json.Unmarshal(b, e)
 		e.Status = resp.StatusCode
-		return nil, e
+		return 0, nil, e
 	}
-	return b, nil
+	return resp.StatusCode, b, nil
 }
 
 func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) error {
@@ -213,4 +220,99 @@ func (c *Client) GetConsistencyProof(ctx context.Context, from, to int64) (*Cons
 func (c *Client) VerifyLog(ctx context.Context) (json.RawMessage, error) {
 	b, err := c.do(ctx, http.MethodPost, "/v1/log/verify", nil, strings.NewReader("{}"))
 	return json.RawMessage(b), err
+}
+
+// Answer is a decision's answer.
+type Answer struct {
+	Decision     string          `json:"decision"`
+	Reasons      []Reason        `json:"reasons"`
+	ReceiptID    string          `json:"receipt_id"`
+	Seq          int64           `json:"seq"`
+	LeafHash     string          `json:"leaf_hash"`
+	Findings     json.RawMessage `json:"findings,omitempty"`
+	ApprovalID   string          `json:"approval_id,omitempty"`
+	RetryAfterMS int64           `json:"retry_after_ms,omitempty"`
+}
+
+// Reason explains part of a decision.
+type Reason struct {
+	Code    string `json:"code"`
+	Rule    string `json:"rule,omitempty"`
+	Message string `json:"message"`
+}
+
+// Evaluate asks for a decision; request is the JSON body of section 2 of
+// the design (principal, action, args, context).
+func (c *Client) Evaluate(ctx context.Context, request []byte) (*Answer, error) {
+	b, err := c.do(ctx, http.MethodPost, "/v1/evaluate", nil, strings.NewReader(string(request)))
+	if err != nil {
+		return nil, err
+	}
+	var a Answer
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, fmt.Errorf("warden POST /v1/evaluate: decode: %w", err)
+	}
+	return &a, nil
+}
+
+// PolicyVersion is a stored policy version.
+type PolicyVersion struct {
+	Name      string    `json:"name"`
+	Version   int64     `json:"version"`
+	Digest    string    `json:"digest"`
+	Author    string    `json:"author"`
+	CreatedAt time.Time `json:"created_at"`
+	Active    bool      `json:"active"`
+	Source    string    `json:"source,omitempty"`
+}
+
+// PushPolicy pushes a policy document (YAML or JSON); created is false
+// when identical content already had a version.
+func (c *Client) PushPolicy(ctx context.Context, doc []byte, contentType string) (name string, version int64, created bool, err error) {
+	status, b, err := c.send(ctx, http.MethodPost, "/v1/policies", nil, strings.NewReader(string(doc)), contentType)
+	if err != nil {
+		return "", 0, false, err
+	}
+	var out struct {
+		Name    string `json:"name"`
+		Version int64  `json:"version"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return "", 0, false, fmt.Errorf("warden POST /v1/policies: decode: %w", err)
+	}
+	return out.Name, out.Version, status == http.StatusCreated, nil
+}
+
+// ActivatePolicy makes a version the active policy.
+func (c *Client) ActivatePolicy(ctx context.Context, name string, version int64) error {
+	_, err := c.do(ctx, http.MethodPost, "/v1/policies/"+url.PathEscape(name)+"/versions/"+strconv.FormatInt(version, 10)+"/activate", nil, strings.NewReader("{}"))
+	return err
+}
+
+// PolicyVersions lists versions (of one name, or all when name is empty).
+func (c *Client) PolicyVersions(ctx context.Context, name string) ([]PolicyVersion, error) {
+	path := "/v1/policies"
+	if name != "" {
+		path += "/" + url.PathEscape(name) + "/versions"
+	}
+	var out struct {
+		Versions []PolicyVersion `json:"versions"`
+	}
+	return out.Versions, c.getJSON(ctx, path, nil, &out)
+}
+
+// PolicyVersion returns one version with its source; version 0 means the
+// active policy.
+func (c *Client) PolicyVersion(ctx context.Context, name string, version int64) (*PolicyVersion, error) {
+	if version == 0 {
+		var out struct {
+			Policy PolicyVersion `json:"policy"`
+		}
+		if err := c.getJSON(ctx, "/v1/policies/active", nil, &out); err != nil {
+			return nil, err
+		}
+		return &out.Policy, nil
+	}
+	var v PolicyVersion
+	return &v, c.getJSON(ctx, "/v1/policies/"+url.PathEscape(name)+"/versions/"+strconv.FormatInt(version, 10), nil, &v)
 }

@@ -19,23 +19,47 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
+// remote is how a client command reaches a server.
+type remote struct {
+	url, key, tenant string
+}
+
+func (r *remote) bind(cmd *cobra.Command, tenantHelp string) {
+	f := cmd.Flags()
+	f.StringVar(&r.url, "url", envOr("WARDEN_URL", client.DefaultURL), "server (env WARDEN_URL)")
+	f.StringVar(&r.key, "key", os.Getenv("WARDEN_KEY"), "API key (env WARDEN_KEY)")
+	f.StringVar(&r.tenant, "tenant", "", tenantHelp)
+}
+
+func (r *remote) client() (*client.Client, error) {
+	var opts []client.Option
+	if r.tenant != "" {
+		opts = append(opts, client.WithTenant(r.tenant))
+	}
+	if r.key == "" {
+		return nil, &exitError{exitUsage, errors.New("--key (or WARDEN_KEY) is required")}
+	}
+	c, err := client.New(r.url, r.key, opts...)
+	if err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	return c, nil
+}
+
 // logSource is where a log command reads a log: a server (--url) or a
 // data directory on disk.
 type logSource struct {
-	url, key          string
+	remote
 	dataDir, database string
-	tenant            string
 	cmd               *cobra.Command
 }
 
 func (s *logSource) bind(cmd *cobra.Command) {
 	s.cmd = cmd
+	s.remote.bind(cmd, "tenant whose log to read (offline: default every tenant; online: the key's own, or any for an owner key)")
 	f := cmd.Flags()
-	f.StringVar(&s.url, "url", envOr("WARDEN_URL", client.DefaultURL), "server to read from (env WARDEN_URL); without --url or WARDEN_URL the data directory is read")
-	f.StringVar(&s.key, "key", os.Getenv("WARDEN_KEY"), "API key for --url (env WARDEN_KEY)")
 	f.StringVar(&s.dataDir, "data-dir", envOr("WARDEN_DATA_DIR", DefaultDataDir), "data directory to read offline (env WARDEN_DATA_DIR)")
 	f.StringVar(&s.database, "database", "", "database to read offline: an SQLite file (default <data-dir>/warden.db) or a postgres:// URL")
-	f.StringVar(&s.tenant, "tenant", "", "tenant whose log to read (offline: default every tenant; online: the key's own, or any for an owner key)")
 }
 
 // online reports whether the command talks to a server.
@@ -45,21 +69,6 @@ func (s *logSource) online() bool {
 		return true
 	}
 	return os.Getenv("WARDEN_URL") != "" && !f.Changed("data-dir") && !f.Changed("database")
-}
-
-func (s *logSource) client() (*client.Client, error) {
-	var opts []client.Option
-	if s.tenant != "" {
-		opts = append(opts, client.WithTenant(s.tenant))
-	}
-	if s.key == "" {
-		return nil, &exitError{exitUsage, errors.New("--key (or WARDEN_KEY) is required with --url")}
-	}
-	c, err := client.New(s.url, s.key, opts...)
-	if err != nil {
-		return nil, &exitError{exitUsage, err}
-	}
-	return c, nil
 }
 
 // readStore is what the log commands read from a database.

@@ -53,7 +53,8 @@ Start a server with 'warden serve'; verify a log with 'warden log verify'.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newVersionCmd(), newKeygenCmd(), newLogCmd(), newMigrateCmd(), newBackupCmd(), newRestoreCmd())
+	root.AddCommand(newServeCmd(), newVersionCmd(), newKeygenCmd(), newLogCmd(), newMigrateCmd(), newBackupCmd(), newRestoreCmd(),
+		newPolicyCmd(), newEvaluateCmd())
 	return root
 }
 

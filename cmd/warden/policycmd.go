@@ -1,0 +1,295 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/wardenhq/warden/internal/policy"
+)
+
+func newPolicyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "policy",
+		Short: "Check, push and activate policies",
+	}
+	cmd.AddCommand(newPolicyLintCmd(), newPolicyPushCmd(), newPolicyActivateCmd(), newPolicyHistoryCmd(), newPolicyShowCmd())
+	return cmd
+}
+
+// readDoc reads a policy document from a file or "-" (stdin).
+func readDoc(path string, stdin io.Reader) ([]byte, error) {
+	var r io.Reader = stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, &exitError{exitUsage, err}
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, policy.MaxDocumentSize+1))
+	if err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	return b, nil
+}
+
+func newPolicyLintCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "lint FILE",
+		Short: "Check a policy file offline: syntax, globs, CEL conditions, limits",
+		Long: `Parse and compile a policy file (YAML or JSON, '-' for standard input) exactly as
+the server would, and print every error with its line and column. Exit status:
+0 valid, 1 invalid, 2 unreadable.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			doc, err := readDoc(args[0], cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			p, err := policy.ParseAndCompile(doc)
+			if err != nil {
+				var es policy.Errors
+				var e *policy.Error
+				switch {
+				case errors.As(err, &es):
+					for _, e := range es {
+						fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", args[0], e.Error())
+					}
+				case errors.As(err, &e):
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", args[0], e.Error())
+				default:
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: %v\n", args[0], err)
+				}
+				return &exitError{exitIntegrity, fmt.Errorf("%s is not a valid policy", args[0])}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: policy %q is valid (%d rules, digest %s)\n", args[0], p.Name, len(p.Doc.Rules), p.Digest)
+			return nil
+		},
+	}
+}
+
+func newPolicyPushCmd() *cobra.Command {
+	var r remote
+	var activate bool
+	cmd := &cobra.Command{
+		Use:   "push FILE",
+		Short: "Push a policy file as a new version (identical content returns the existing one)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			doc, err := readDoc(args[0], cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			if _, err := policy.ParseAndCompile(doc); err != nil {
+				return &exitError{exitUsage, fmt.Errorf("%s: %w", args[0], err)}
+			}
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			ctype := "application/yaml"
+			if ext := strings.ToLower(filepath.Ext(args[0])); ext == ".json" {
+				ctype = "application/json"
+			}
+			name, version, created, err := c.PushPolicy(cmd.Context(), doc, ctype)
+			if err != nil {
+				return err
+			}
+			what := "created"
+			if !created {
+				what = "unchanged: identical to"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s version %d\n", what, name, version)
+			if activate {
+				if err := c.ActivatePolicy(cmd.Context(), name, version); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "activated %s version %d\n", name, version)
+			}
+			return nil
+		},
+	}
+	r.bind(cmd, "tenant to push to (owner keys)")
+	cmd.Flags().BoolVar(&activate, "activate", false, "activate the version after pushing it")
+	return cmd
+}
+
+func parseVersionArgs(args []string) (string, int64, error) {
+	n, err := strconv.ParseInt(args[1], 10, 64)
+	if err != nil || n < 1 {
+		return "", 0, &exitError{exitUsage, fmt.Errorf("version %q must be a positive integer", args[1])}
+	}
+	return args[0], n, nil
+}
+
+func newPolicyActivateCmd() *cobra.Command {
+	var r remote
+	cmd := &cobra.Command{
+		Use:   "activate NAME VERSION",
+		Short: "Make a pushed version the tenant's active policy",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, n, err := parseVersionArgs(args)
+			if err != nil {
+				return err
+			}
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			if err := c.ActivatePolicy(cmd.Context(), name, n); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "activated %s version %d\n", name, n)
+			return nil
+		},
+	}
+	r.bind(cmd, "tenant (owner keys)")
+	return cmd
+}
+
+func newPolicyHistoryCmd() *cobra.Command {
+	var r remote
+	cmd := &cobra.Command{
+		Use:   "history [NAME]",
+		Short: "List policy versions (the active one is marked)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			name := ""
+			if len(args) == 1 {
+				name = args[0]
+			}
+			vs, err := c.PolicyVersions(cmd.Context(), name)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tVERSION\tACTIVE\tCREATED\tAUTHOR\tDIGEST")
+			for _, v := range vs {
+				active := ""
+				if v.Active {
+					active = "*"
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", v.Name, v.Version, active, v.CreatedAt.Format("2006-01-02 15:04:05Z07:00"), v.Author, v.Digest[:12])
+			}
+			return tw.Flush()
+		},
+	}
+	r.bind(cmd, "tenant (owner keys)")
+	return cmd
+}
+
+func newPolicyShowCmd() *cobra.Command {
+	var r remote
+	cmd := &cobra.Command{
+		Use:   "show [NAME VERSION]",
+		Short: "Print a policy version's source (default: the active policy)",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 0 && len(args) != 2 {
+				return errors.New("give no arguments (the active policy) or NAME VERSION")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			name, n := "", int64(0)
+			if len(args) == 2 {
+				if name, n, err = parseVersionArgs(args); err != nil {
+					return err
+				}
+			}
+			v, err := c.PolicyVersion(cmd.Context(), name, n)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "# %s version %d, digest %s, by %s\n", v.Name, v.Version, v.Digest, v.Author)
+			_, err = io.WriteString(cmd.OutOrStdout(), v.Source)
+			return err
+		},
+	}
+	r.bind(cmd, "tenant (owner keys)")
+	return cmd
+}
+
+func newEvaluateCmd() *cobra.Command {
+	var r remote
+	var file, principal, principalType, action, resource, args, session, environment string
+	cmd := &cobra.Command{
+		Use:   "evaluate (--file REQUEST.json | --principal ID --action TYPE [--args JSON])",
+		Short: "Ask the server for one decision and print the answer",
+		Long: `Ask for one decision (POST /v1/evaluate) and print the answer as JSON. The
+request comes from --file (the JSON body of the API, '-' for standard input) or
+from flags. Exit status: 0 when the answer is allow, 1 when it is anything else,
+2 on usage or connection errors.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var body []byte
+			if file != "" {
+				b, err := readDoc(file, cmd.InOrStdin())
+				if err != nil {
+					return err
+				}
+				body = b
+			} else {
+				if principal == "" || action == "" {
+					return &exitError{exitUsage, errors.New("give --file, or --principal and --action")}
+				}
+				req := map[string]any{
+					"principal": map[string]any{"id": principal, "type": principalType},
+					"action":    map[string]any{"type": action, "resource": resource},
+					"args":      json.RawMessage(args),
+					"context":   map[string]any{"session_id": session, "environment": environment},
+				}
+				b, err := json.Marshal(req)
+				if err != nil {
+					return &exitError{exitUsage, fmt.Errorf("--args is not JSON: %w", err)}
+				}
+				body = b
+			}
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			ans, err := c.Evaluate(cmd.Context(), body)
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(ans); err != nil {
+				return err
+			}
+			if ans.Decision != policy.Allow {
+				return &exitError{exitIntegrity, fmt.Errorf("decision: %s", ans.Decision)}
+			}
+			return nil
+		},
+	}
+	r.bind(cmd, "tenant (owner keys)")
+	f := cmd.Flags()
+	f.StringVar(&file, "file", "", "request JSON file ('-' for standard input)")
+	f.StringVar(&principal, "principal", "", "principal id")
+	f.StringVar(&principalType, "principal-type", "agent", "agent, user or service")
+	f.StringVar(&action, "action", "", "action type, e.g. stripe.charges.create")
+	f.StringVar(&resource, "resource", "", "resource")
+	f.StringVar(&args, "args", "{}", "arguments as a JSON object")
+	f.StringVar(&session, "session", "", "session id")
+	f.StringVar(&environment, "environment", "", "environment")
+	return cmd
+}
