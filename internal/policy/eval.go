@@ -124,6 +124,7 @@ func (p *Policy) Evaluate(in *Input) *Decision {
 	*bufp = cands
 
 	var vars map[string]any
+	var deadline context.Context
 	for _, i := range cands {
 		r := &p.rules[i]
 		if !r.matches(req) {
@@ -132,8 +133,11 @@ func (p *Policy) Evaluate(in *Input) *Decision {
 		if r.when != nil {
 			if vars == nil {
 				vars = activation(in)
+				var cancel context.CancelFunc
+				deadline, cancel = context.WithTimeout(context.Background(), DefaultConditionTimeout)
+				defer cancel()
 			}
-			ok, err := evalCondition(r, vars)
+			ok, err := evalCondition(deadline, r, vars)
 			if err != nil {
 				return failed(fmt.Errorf("%w: rule %s: %w", ErrEvaluation, r.id, err))
 			}
@@ -177,14 +181,13 @@ func (r *compiledRule) matches(req *Request) bool {
 	return true
 }
 
-// DefaultConditionTimeout bounds one condition's evaluation in time, as a
-// backstop to the cost limit: cel-go cannot price every operation on
-// dynamically typed arguments (string concatenation, for one).
+// DefaultConditionTimeout bounds, in time, all the conditions one
+// evaluation runs, as a backstop to the cost limit: cel-go cannot price
+// every operation on dynamically typed arguments (string concatenation,
+// for one).
 const DefaultConditionTimeout = 20 * time.Millisecond
 
-func evalCondition(r *compiledRule, vars map[string]any) (bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), DefaultConditionTimeout)
-	defer cancel()
+func evalCondition(ctx context.Context, r *compiledRule, vars map[string]any) (bool, error) {
 	out, _, err := r.when.ContextEval(ctx, vars)
 	if err != nil {
 		return false, err
