@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -181,6 +182,11 @@ func verifyOnline(ctx context.Context, f *verifyFlags, keys []note.Verifier, tru
 		return nil, err
 	}
 	cp, err := c.Checkpoint(ctx)
+	var apiErr *client.Error
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+		return nil, &exitError{exitUsage, errors.New("the server has signed no checkpoint for this log yet " +
+			"(a new log's first one follows within a second): try again")}
+	}
 	if err != nil {
 		return nil, &exitError{exitUsage, fmt.Errorf("read checkpoint: %w", err)}
 	}
