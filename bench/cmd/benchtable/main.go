@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -55,7 +54,7 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "", "parent of the temporary database directory (default: the system's)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of each measured phase to `PREFIX`.<phase>.pprof")
 	flag.Parse()
-	o.loadBefore = loadAverage()
+	o.loadBefore = bench.LoadAverage()
 	if o.verifyEntries <= 0 || o.duration <= 0 || o.proofs <= 0 || flag.NArg() > 0 {
 		flag.Usage()
 		os.Exit(2)
@@ -354,63 +353,7 @@ func render(rows []row, o options) string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.figure, r.measuredText(), r.limit(r.must), r.limit(r.goal), r.status())
 	}
 	fmt.Fprintf(&b, "\nMachine: %s. Each append figure is %v of writers looping Append after a warm-up; default ledger config (MaxBatch %d, queue %d).\n",
-		machine(o.dir, o.loadBefore), o.duration, ledger.DefaultMaxBatch, ledger.DefaultQueueSize)
+		bench.Machine(o.dir, o.loadBefore), o.duration, ledger.DefaultMaxBatch, ledger.DefaultQueueSize)
 	return b.String()
 }
 
-// machine describes where the figures were measured: CPUs, CPU model, Go
-// version and the file system that took the fsyncs.
-func machine(dir, load string) string {
-	model := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	return fmt.Sprintf("%d CPUs (nproc), %s, %s %s/%s, database on %s, 1-minute load average before the run %s", runtime.NumCPU(), model,
-		runtime.Version(), runtime.GOOS, runtime.GOARCH, fileSystem(dir), load)
-}
-
-// loadAverage returns the 1-minute load average.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
-		return f[0]
-	}
-	return "unknown"
-}
-
-// fileSystem names the file system type and device holding dir, from
-// /proc/mounts (the longest mount point that is a prefix of dir).
-func fileSystem(dir string) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "unknown file system"
-	}
-	if p, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = p
-	}
-	b, err := os.ReadFile("/proc/mounts")
-	if err != nil {
-		return "unknown file system"
-	}
-	best, desc := "", "unknown file system"
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 3 {
-			continue
-		}
-		mnt := f[1]
-		inside := abs == mnt || strings.HasPrefix(abs, strings.TrimSuffix(mnt, "/")+"/")
-		if inside && len(mnt) > len(best) {
-			best, desc = mnt, fmt.Sprintf("%s (%s at %s)", f[2], f[0], mnt)
-		}
-	}
-	return desc
-}

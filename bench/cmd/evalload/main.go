@@ -37,7 +37,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,7 +81,7 @@ func main() {
 	flag.IntVar(&o.inflight, "inflight", 512, "in-flight limit: workers and HTTP connections")
 	flag.StringVar(&o.dir, "dir", "", "parent of the temporary data directory (default: the system's)")
 	flag.Parse()
-	o.loadBefore = loadAverage()
+	o.loadBefore = bench.LoadAverage()
 	for _, s := range strings.Split(rates, ",") {
 		r, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || r <= 0 {
@@ -611,7 +610,7 @@ func render(res *result, o options) string {
 			r.errors, r.dropped, r.late, perDecision(r.serverCPU), perDecision(r.loadCPU), must, goal, status)
 	}
 	fmt.Fprintf(&b, "\nMachine: %s. Load generator on the same machine (one process, one http.Transport), %d workers/connections (in-flight limit), latency from each request's scheduled time; warm-up %v at 1000/s before the first rate. Log after the run: %d entries (%d decisions answered 200), `warden log verify --trusted-key` OK.\n",
-		machine(o.dir, o.loadBefore), o.inflight, o.warmup, res.entries, res.decisions)
+		bench.Machine(o.dir, o.loadBefore), o.inflight, o.warmup, res.entries, res.decisions)
 	return b.String()
 }
 
@@ -629,56 +628,3 @@ func stripProgress(s string) string {
 	return strings.Join(out, "\n")
 }
 
-// machine describes where the figures were measured.
-func machine(dir, load string) string {
-	model := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	return fmt.Sprintf("%d CPUs (nproc), %s, %s %s/%s, database on %s, 1-minute load average before the run %s", runtime.NumCPU(), model,
-		runtime.Version(), runtime.GOOS, runtime.GOARCH, fileSystem(dir), load)
-}
-
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
-		return f[0]
-	}
-	return "unknown"
-}
-
-// fileSystem names the file system type and device holding dir.
-func fileSystem(dir string) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "unknown file system"
-	}
-	if p, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = p
-	}
-	b, err := os.ReadFile("/proc/mounts")
-	if err != nil {
-		return "unknown file system"
-	}
-	best, desc := "", "unknown file system"
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 3 {
-			continue
-		}
-		mnt := f[1]
-		inside := abs == mnt || strings.HasPrefix(abs, strings.TrimSuffix(mnt, "/")+"/")
-		if inside && len(mnt) > len(best) {
-			best, desc = mnt, fmt.Sprintf("%s (%s at %s)", f[2], f[0], mnt)
-		}
-	}
-	return desc
-}
