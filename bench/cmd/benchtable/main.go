@@ -356,4 +356,3 @@ func render(rows []row, o options) string {
 		bench.Machine(o.dir, o.loadBefore), o.duration, ledger.DefaultMaxBatch, ledger.DefaultQueueSize)
 	return b.String()
 }
-

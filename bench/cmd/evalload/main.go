@@ -627,4 +627,3 @@ func stripProgress(s string) string {
 	}
 	return strings.Join(out, "\n")
 }
-
