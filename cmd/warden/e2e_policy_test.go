@@ -70,6 +70,7 @@ func TestE2EPolicyCommands(t *testing.T) {
 	if r := warden(t, append([]string{"evaluate", "--principal", "bot"}, remote...)...); r.code != 2 {
 		t.Errorf("evaluate without --action = %s, want exit 2", r)
 	}
+	waitFor(t, srv.url+"/v1/log/checkpoint", admin) // the log's first checkpoint follows its first entries
 	if r := warden(t, "log", "verify", "--url", srv.url, "--key", admin, "--trusted-key", filepath.Join(dir, pubFile)); r.code != 0 {
 		t.Errorf("log verify after policy changes and decisions = %s", r)
 	}
