@@ -19,11 +19,44 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", to read a stopped server's log
 )
 
-// answered is one decision the server answered in full.
+// answered is one decision a server answered in full; by says who or
+// when, for failure messages ("cycle 3", "replica 2").
 type answered struct {
 	receipt string
 	seq     int64
-	cycle   int
+	by      string
+}
+
+// checkAnswered proves that every answered decision is in the log, whose
+// entry ids by seq are ids, at the seq it named with the receipt it named,
+// and that no seq or receipt was answered twice (a fork).
+func checkAnswered(t *testing.T, ids []string, got []answered) {
+	t.Helper()
+	bySeq := make(map[int64]answered, len(got))
+	byReceipt := make(map[string]answered, len(got))
+	bad := 0
+	for _, a := range got {
+		if prev, ok := bySeq[a.seq]; ok {
+			bad++
+			t.Errorf("seq %d answered twice (a fork): %s (%s) and %s (%s)", a.seq, prev.receipt, prev.by, a.receipt, a.by)
+		}
+		if prev, ok := byReceipt[a.receipt]; ok {
+			bad++
+			t.Errorf("receipt %s answered twice: seq %d (%s) and seq %d (%s)", a.receipt, prev.seq, prev.by, a.seq, a.by)
+		}
+		bySeq[a.seq], byReceipt[a.receipt] = a, a
+		switch {
+		case a.seq < 0 || a.seq >= int64(len(ids)):
+			bad++
+			t.Errorf("answered receipt %s (%s) at seq %d is beyond the log's %d entries", a.receipt, a.by, a.seq, len(ids))
+		case ids[a.seq] != a.receipt:
+			bad++
+			t.Errorf("answered receipt %s (%s) at seq %d: the log holds %s there", a.receipt, a.by, a.seq, ids[a.seq])
+		}
+		if bad > 20 {
+			t.Fatalf("more than 20 answered decisions wrong in the log")
+		}
+	}
 }
 
 // TestE2EEvalCrash kills `warden serve` on SQLite with SIGKILL, again and
@@ -121,7 +154,7 @@ func TestE2EEvalCrash(t *testing.T) {
 					}
 					before.Add(1)
 					mu.Lock()
-					got = append(got, answered{a.ReceiptID, *a.Seq, cycle})
+					got = append(got, answered{a.ReceiptID, *a.Seq, fmt.Sprintf("cycle %d", cycle)})
 					mu.Unlock()
 				}
 			}()
@@ -189,29 +222,7 @@ func TestE2EEvalCrash(t *testing.T) {
 	}
 	rows.Close()
 
-	bySeq := map[int64]answered{}
-	byReceipt := map[string]answered{}
-	lost := 0
-	for _, a := range got {
-		if prev, ok := bySeq[a.seq]; ok {
-			t.Errorf("seq %d answered twice: %s (cycle %d) and %s (cycle %d)", a.seq, prev.receipt, prev.cycle, a.receipt, a.cycle)
-		}
-		if prev, ok := byReceipt[a.receipt]; ok {
-			t.Errorf("receipt %s answered twice: seq %d (cycle %d) and seq %d (cycle %d)", a.receipt, prev.seq, prev.cycle, a.seq, a.cycle)
-		}
-		bySeq[a.seq], byReceipt[a.receipt] = a, a
-		switch {
-		case a.seq < 0 || a.seq >= int64(len(ids)):
-			lost++
-			t.Errorf("answered receipt %s (cycle %d) at seq %d is beyond the log's %d entries", a.receipt, a.cycle, a.seq, len(ids))
-		case ids[a.seq] != a.receipt:
-			lost++
-			t.Errorf("answered receipt %s (cycle %d) at seq %d: the log holds %s there", a.receipt, a.cycle, a.seq, ids[a.seq])
-		}
-		if lost > 20 {
-			t.Fatalf("more than 20 answered decisions missing from the log")
-		}
-	}
+	checkAnswered(t, ids, got)
 	t.Logf("log of default: %d entries, %d of them answered decisions", len(ids), len(got))
 
 	r := warden(t, "log", "verify", "--data-dir", dir, "--trusted-key", filepath.Join(dir, pubFile))

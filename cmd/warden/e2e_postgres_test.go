@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,67 +202,6 @@ func readSigner(t *testing.T, path string) note.Signer {
 		t.Fatal(err)
 	}
 	return k.signer
-}
-
-// startServers starts one `warden serve` per argument list, all before
-// waiting for any, and waits until each prints its address.
-func startServers(t *testing.T, argLists ...[]string) []*serverProc {
-	t.Helper()
-	procs := make([]*serverProc, len(argLists))
-	lines := make([]chan string, len(argLists))
-	for i, args := range argLists {
-		cmd := exec.Command(wardenBinary(t), args...)
-		cmd.Env = cleanEnv()
-		p := &serverProc{cmd: cmd, keys: map[string]string{}, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
-		cmd.Stderr = p.stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start warden serve: %v", err)
-		}
-		t.Cleanup(func() {
-			if p.exited == nil {
-				_ = cmd.Process.Kill()
-				<-p.done
-				_ = cmd.Wait()
-			}
-		})
-		ch := make(chan string, 64)
-		go func() {
-			defer close(p.done)
-			defer close(ch)
-			sc := bufio.NewScanner(io.TeeReader(out, p.stdout))
-			for sc.Scan() {
-				select {
-				case ch <- sc.Text():
-				default: // nobody listens any more; keep draining
-				}
-			}
-		}()
-		procs[i], lines[i] = p, ch
-	}
-	deadline := time.After(30 * time.Second)
-	for i, p := range procs {
-		for p.url == "" {
-			select {
-			case line, ok := <-lines[i]:
-				if !ok {
-					t.Fatalf("warden serve %d ended before listening:\nstdout:\n%s\nstderr:\n%s", i+1, p.stdout, p.stderr)
-				}
-				if m := keyLine.FindStringSubmatch(line); m != nil {
-					p.keys[m[1]+"/"+m[2]] = m[3]
-				}
-				if m := listenLine.FindStringSubmatch(line); m != nil {
-					p.url = m[1]
-				}
-			case <-deadline:
-				t.Fatalf("warden serve %d printed no address in 30s:\nstdout:\n%s\nstderr:\n%s", i+1, p.stdout, p.stderr)
-			}
-		}
-	}
-	return procs
 }
 
 // kill ends the server with SIGKILL, as a crash would, and reaps it.

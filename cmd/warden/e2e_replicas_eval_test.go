@@ -16,13 +16,6 @@ import (
 	"github.com/wardenhq/warden/internal/store/postgres/pgtest"
 )
 
-// replicaAnswer is one decision a replica answered in full.
-type replicaAnswer struct {
-	receipt string
-	seq     int64
-	replica int // 1-based
-}
-
 // TestE2EThreeReplicasDecisions runs three `warden serve` replicas on one
 // PostgreSQL database and has clients spread decisions over them, round
 // robin, until 100,000 (10,000 with -short) have been answered. After a
@@ -97,7 +90,7 @@ func TestE2EThreeReplicasDecisions(t *testing.T) {
 
 	var (
 		claimed  atomic.Int64 // requests handed out; stops at target
-		answers  = make([][]replicaAnswer, clients)
+		answers  = make([][]answered, clients)
 		perRepl  [replicaCount]atomic.Int64
 		failed   atomic.Bool
 		errMu    sync.Mutex
@@ -117,7 +110,7 @@ func TestE2EThreeReplicasDecisions(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got := make([]replicaAnswer, 0, target/clients+1)
+			got := make([]answered, 0, target/clients+1)
 			defer func() { answers[g] = got }()
 			for !failed.Load() {
 				n := claimed.Add(1) - 1
@@ -145,7 +138,7 @@ func TestE2EThreeReplicasDecisions(t *testing.T) {
 					return
 				}
 				perRepl[ri].Add(1)
-				got = append(got, replicaAnswer{receipt: a.ReceiptID, seq: *a.Seq, replica: ri + 1})
+				got = append(got, answered{receipt: a.ReceiptID, seq: *a.Seq, by: fmt.Sprintf("replica %d", ri+1)})
 			}
 		}()
 	}
@@ -158,7 +151,7 @@ func TestE2EThreeReplicasDecisions(t *testing.T) {
 		}
 		t.FailNow()
 	}
-	var all []replicaAnswer
+	var all []answered
 	for _, got := range answers {
 		all = append(all, got...)
 	}
@@ -220,31 +213,7 @@ func TestE2EThreeReplicasDecisions(t *testing.T) {
 		t.Fatalf("the log of default has %d entries, fewer than the %d decisions answered", len(ids), target)
 	}
 
-	bySeq := make(map[int64]replicaAnswer, len(all))
-	byReceipt := make(map[string]replicaAnswer, len(all))
-	bad := 0
-	for _, a := range all {
-		if prev, ok := bySeq[a.seq]; ok {
-			bad++
-			t.Errorf("seq %d answered twice (a fork): %s by replica %d and %s by replica %d", a.seq, prev.receipt, prev.replica, a.receipt, a.replica)
-		}
-		if prev, ok := byReceipt[a.receipt]; ok {
-			bad++
-			t.Errorf("receipt %s answered twice: seq %d by replica %d and seq %d by replica %d", a.receipt, prev.seq, prev.replica, a.seq, a.replica)
-		}
-		bySeq[a.seq], byReceipt[a.receipt] = a, a
-		switch {
-		case a.seq < 0 || a.seq >= int64(len(ids)):
-			bad++
-			t.Errorf("answered receipt %s (replica %d) at seq %d is beyond the log's %d entries", a.receipt, a.replica, a.seq, len(ids))
-		case ids[a.seq] != a.receipt:
-			bad++
-			t.Errorf("answered receipt %s (replica %d) at seq %d: the log holds %s there", a.receipt, a.replica, a.seq, ids[a.seq])
-		}
-		if bad > 20 {
-			t.Fatalf("more than 20 answered decisions wrong in the log")
-		}
-	}
+	checkAnswered(t, ids, all)
 	t.Logf("log of default: %d entries, %d of them answered decisions", len(ids), len(all))
 
 	r := warden(t, "log", "verify", "--database", dsn, "--trusted-key", pub)
