@@ -158,6 +158,22 @@ func NewWithID(kind, id, actor string, body any) (ledger.Request, error) {
 	return req, err
 }
 
+// NewEncoded is NewWithID with the body encoded now, in its canonical
+// form, so that the appender (shared by every writer of the tenant) only
+// sequences it. The body cannot be completed by Work afterwards.
+func NewEncoded(kind, id, actor string, body any) (ledger.Request, error) {
+	req, err := NewWithID(kind, id, actor, body)
+	if err != nil {
+		return req, err
+	}
+	raw, err := ledger.CanonicalBody(body)
+	if err != nil {
+		return ledger.Request{}, fmt.Errorf("event: encode %s body: %w", kind, err)
+	}
+	req.Body = raw
+	return req, nil
+}
+
 // Decode strictly decodes the body of an entry of a registered kind into a
 // new value of its type (a pointer).
 func Decode(kind string, body []byte) (any, error) {

@@ -110,7 +110,7 @@ func (g *Gate) Decide(ctx context.Context, tenant, actor string, req *policy.Req
 		body.Reasons = append(body.Reasons, event.DecisionReason{Code: r.Code, Rule: r.Rule, Message: r.Message})
 	}
 	id := g.IDs.New("rcpt")
-	entry, err := event.NewWithID(event.KindDecision, id, actor, body)
+	entry, err := event.NewEncoded(event.KindDecision, id, actor, body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
 	}

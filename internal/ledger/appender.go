@@ -249,7 +249,7 @@ func marshalBody(v any) (json.RawMessage, error) {
 	case json.RawMessage:
 		return b, nil
 	}
-	return json.Marshal(v)
+	return CanonicalBody(v)
 }
 
 // TxError reports that a transaction can no longer be used: the batch it

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/gowebpki/jcs"
@@ -98,6 +99,12 @@ func Encode(e *Entry) ([]byte, error) {
 	if err := e.check(); err != nil {
 		return nil, err
 	}
+	if b, ok := encodeFast(e); ok {
+		if len(b) > MaxEntrySize {
+			return nil, fmt.Errorf("%w: seq %d is %d bytes, limit %d", ErrMalformed, e.Seq, len(b), MaxEntrySize)
+		}
+		return b, nil
+	}
 	raw, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("encode entry seq %d: %w", e.Seq, err)
@@ -110,6 +117,63 @@ func Encode(e *Entry) ([]byte, error) {
 		return nil, fmt.Errorf("%w: seq %d is %d bytes, limit %d", ErrMalformed, e.Seq, len(b), MaxEntrySize)
 	}
 	return b, nil
+}
+
+// encodeFast writes the canonical form of e directly when its body is
+// already canonical and every string field is printable ASCII without a
+// quote or backslash (which RFC 8785 writes as is). It reports false for
+// anything else, which Encode then canonicalizes in full. Keys are written
+// in RFC 8785 order (UTF-16 code units; here plain ASCII order).
+func encodeFast(e *Entry) ([]byte, bool) {
+	if len(e.Body) == 0 || e.Body[0] != '{' || e.Seq > 1<<53 || !canonical(e.Body) {
+		return nil, false
+	}
+	for _, s := range [...]string{e.Actor, e.ID, e.Kind, e.Prev, e.Tenant, e.Time} {
+		if !plainASCII(s) {
+			return nil, false
+		}
+	}
+	b := make([]byte, 0, len(e.Body)+len(e.Actor)+len(e.ID)+len(e.Kind)+len(e.Prev)+len(e.Tenant)+len(e.Time)+96)
+	b = append(b, `{"actor":"`...)
+	b = append(b, e.Actor...)
+	b = append(b, `","body":`...)
+	b = append(b, e.Body...)
+	b = append(b, `,"id":"`...)
+	b = append(b, e.ID...)
+	b = append(b, `","kind":"`...)
+	b = append(b, e.Kind...)
+	b = append(b, `","prev":"`...)
+	b = append(b, e.Prev...)
+	b = append(b, `","seq":`...)
+	b = strconv.AppendInt(b, e.Seq, 10)
+	b = append(b, `,"tenant":"`...)
+	b = append(b, e.Tenant...)
+	b = append(b, `","time":"`...)
+	b = append(b, e.Time...)
+	b = append(b, `","v":`...)
+	b = strconv.AppendInt(b, int64(e.V), 10)
+	b = append(b, '}')
+	return b, true
+}
+
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// CanonicalBody encodes v as the RFC 8785 form of its JSON. Callers that
+// encode a body before appending it spend that work in their own
+// goroutine instead of the appender's, which is shared by every writer.
+func CanonicalBody(v any) (json.RawMessage, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return jcs.Transform(raw)
 }
 
 // parseGeneral is Parse's general path: it canonicalizes with jcs and

@@ -86,3 +86,65 @@ func BenchmarkParseFast(b *testing.B) {
 		Parse(d)
 	}
 }
+
+// encodeGeneral is Encode's general path: JSON, then jcs over everything.
+func encodeGeneral(e *Entry) ([]byte, error) {
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	return jcs.Transform(raw)
+}
+
+// FuzzEncodeFast checks that whenever the direct encoder answers, it
+// writes exactly what canonicalizing the whole entry writes.
+func FuzzEncodeFast(f *testing.F) {
+	f.Add(`{"a":1,"b":[true,null,"x"]}`, "key_1", "rcpt_01", "decision", int64(7))
+	f.Add(`{"b":1,"a":2}`, "key\"1", "evt", "policy.version", int64(0))
+	f.Add(`{"n":1.0}`, "k", "id ü", "kind", int64(1<<53+1))
+	f.Add(`{"s":"\u00e9\u2028"}`, "k\\", "id", "k\x7f", int64(3))
+	f.Add(`[]`, "k", "id", "kind", int64(3))
+	f.Fuzz(func(t *testing.T, body, actor, id, kind string, seq int64) {
+		if seq < 0 {
+			seq = -seq
+		}
+		if seq < 0 {
+			return
+		}
+		e := &Entry{V: FormatVersion, Tenant: "acme", Seq: seq, ID: id, Time: FormatTime(time.Unix(1700000000, 5000)),
+			Kind: kind, Actor: actor, Prev: EncodeHash(LeafHash([]byte(body))), Body: json.RawMessage(body)}
+		if !json.Valid(e.Body) {
+			return
+		}
+		fast, ok := encodeFast(e)
+		if !ok {
+			return
+		}
+		slow, err := encodeGeneral(e)
+		if err != nil {
+			t.Fatalf("encodeFast(%+v) = %q, general path fails: %v", e, fast, err)
+		}
+		if !bytes.Equal(fast, slow) {
+			t.Fatalf("encodeFast = %q\ngeneral    = %q", fast, slow)
+		}
+	})
+}
+
+func TestEncodeFastTaken(t *testing.T) {
+	e := &Entry{V: FormatVersion, Tenant: "acme", Seq: 3, ID: "rcpt_01", Time: FormatTime(time.Unix(1700000000, 5000)),
+		Kind: "decision", Actor: "key_1", Prev: EncodeHash(LeafHash(nil)), Body: json.RawMessage(`{"a":[1,"x"],"b":{}}`)}
+	fast, ok := encodeFast(e)
+	if !ok {
+		t.Fatal("encodeFast declined a canonical body with plain fields")
+	}
+	slow, err := encodeGeneral(e)
+	if err != nil || !bytes.Equal(fast, slow) {
+		t.Fatalf("encodeFast = %q, general = %q, %v", fast, slow, err)
+	}
+	for _, body := range []string{`{"b":1,"a":2}`, `{"n":1.0}`, `[1]`} {
+		e.Body = json.RawMessage(body)
+		if _, ok := encodeFast(e); ok {
+			t.Errorf("encodeFast took the non-canonical or non-object body %s", body)
+		}
+	}
+}

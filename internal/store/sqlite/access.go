@@ -77,6 +77,9 @@ func (t *appendTx) InsertTenant(tn *access.Tenant) error {
 	return nil
 }
 
+const sqlKeyByID = `SELECT tenant_id, id, role, name, hash, created_us, expires_us, revoked_us, last_used_us
+	FROM api_keys WHERE id = ?`
+
 // KeyByID returns the stored key with id, in whatever tenant it lives.
 func (db *DB) KeyByID(ctx context.Context, id string) (*access.Key, error) {
 	var (
@@ -86,8 +89,7 @@ func (db *DB) KeyByID(ctx context.Context, id string) (*access.Key, error) {
 		created                    int64
 		expires, revoked, lastUsed sql.NullInt64
 	)
-	err := db.r.QueryRowContext(ctx, `SELECT tenant_id, id, role, name, hash, created_us, expires_us, revoked_us, last_used_us
-		FROM api_keys WHERE id = ?`, id).
+	err := db.queryRow(ctx, sqlKeyByID, id).
 		Scan(&k.Tenant, &k.ID, &role, &k.Name, &hash, &created, &expires, &revoked, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("key %s: %w", id, access.ErrNotFound)

@@ -12,14 +12,24 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
+// The statements of the append path (see writerStatements).
+const (
+	sqlInsertEntry = "INSERT INTO entries (tenant_id, seq, id, kind, time_us, data, hashes) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	sqlReadHead    = "SELECT seq, time_us, hashes FROM entries WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1"
+	sqlReadHash    = "SELECT hashes FROM entries WHERE tenant_id = ? AND seq = ?"
+	sqlRegisterLog = "INSERT OR IGNORE INTO logs (tenant_id, created_us) VALUES (?, ?)"
+)
+
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
-// querier is what reads need from *sql.DB and *sql.Tx alike.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+// rowQuerier runs a single-row query: on the read pool or in the append
+// transaction, with cached statements either way.
+type rowQuerier func(query string, args ...any) scanner
+
+func (db *DB) rows(ctx context.Context) rowQuerier {
+	return func(q string, args ...any) scanner { return db.queryRow(ctx, q, args...) }
 }
 
 // Append runs fn in one write transaction (BEGIN IMMEDIATE: SQLite's single
@@ -33,9 +43,9 @@ func (db *DB) Append(ctx context.Context, tenant string, fn func(ledger.Tx) erro
 	if err != nil {
 		return fmt.Errorf("append to %q: begin: %w", tenant, err)
 	}
-	tx := &appendTx{ctx: ctx, tx: sqlTx, tenant: tenant, hashes: map[int64]tlog.Hash{}}
+	tx := &appendTx{ctx: ctx, tx: sqlTx, ws: db.ws, tenant: tenant, hashes: map[int64]tlog.Hash{}}
 	defer sqlTx.Rollback()
-	if tx.head, err = readHead(ctx, sqlTx, tenant); err != nil {
+	if tx.head, err = readHead(tx.queryRow, tenant); err != nil {
 		return err
 	}
 	tx.start = tx.head.Size
@@ -43,7 +53,7 @@ func (db *DB) Append(ctx context.Context, tenant string, fn func(ledger.Tx) erro
 		return err
 	}
 	if tx.head.Size > tx.start && tx.start == 0 {
-		if _, err := sqlTx.ExecContext(ctx, "INSERT OR IGNORE INTO logs (tenant_id, created_us) VALUES (?, ?)",
+		if _, err := tx.exec(sqlRegisterLog,
 			tenant, micros(time.Now())); err != nil {
 			return fmt.Errorf("append to %q: register log: %w", tenant, err)
 		}
@@ -54,15 +64,14 @@ func (db *DB) Append(ctx context.Context, tenant string, fn func(ledger.Tx) erro
 	return nil
 }
 
-func readHead(ctx context.Context, q querier, tenant string) (ledger.Head, error) {
+func readHead(q rowQuerier, tenant string) (ledger.Head, error) {
 	var (
 		h      ledger.Head
 		seq    int64
 		timeUS int64
 		hashes []byte
 	)
-	err := q.QueryRowContext(ctx,
-		"SELECT seq, time_us, hashes FROM entries WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1", tenant).
+	err := q(sqlReadHead, tenant).
 		Scan(&seq, &timeUS, &hashes)
 	if errors.Is(err, sql.ErrNoRows) {
 		return h, nil
@@ -84,12 +93,11 @@ func readHead(ctx context.Context, q querier, tenant string) (ledger.Head, error
 type appendTx struct {
 	ctx    context.Context
 	tx     *sql.Tx
+	ws     *stmtCache
 	tenant string
 	start  int64
 	head   ledger.Head
 	hashes map[int64]tlog.Hash
-	sp     int
-	insert *sql.Stmt // prepared on first Insert; closed with the transaction
 }
 
 func (t *appendTx) Head() ledger.Head { return t.head }
@@ -101,7 +109,7 @@ func (t *appendTx) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 			out[i] = h
 			continue
 		}
-		h, err := readHash(t.ctx, t.tx, t.tenant, idx)
+		h, err := readHash(t.queryRow, t.tenant, idx)
 		if err != nil {
 			return nil, err
 		}
@@ -115,16 +123,7 @@ func (t *appendTx) Insert(r *ledger.Record) error {
 		return fmt.Errorf("insert seq %d into %q at size %d", r.Seq, t.tenant, t.head.Size)
 	}
 	blob := ledger.JoinHashes(r.Hashes)
-	if t.insert == nil {
-		// The driver compiles SQL on every Exec; a batch compiles it once.
-		stmt, err := t.tx.PrepareContext(t.ctx,
-			"INSERT INTO entries (tenant_id, seq, id, kind, time_us, data, hashes) VALUES (?, ?, ?, ?, ?, ?, ?)")
-		if err != nil {
-			return fmt.Errorf("insert seq %d into %q: prepare: %w", r.Seq, t.tenant, err)
-		}
-		t.insert = stmt
-	}
-	if _, err := t.insert.ExecContext(t.ctx, t.tenant, r.Seq, r.ID, r.Kind, micros(r.Time), r.Data, blob); err != nil {
+	if _, err := t.exec(sqlInsertEntry, t.tenant, r.Seq, r.ID, r.Kind, micros(r.Time), r.Data, blob); err != nil {
 		return fmt.Errorf("insert seq %d into %q: %w", r.Seq, t.tenant, err)
 	}
 	base := tlog.StoredHashIndex(0, r.Seq)
@@ -137,14 +136,18 @@ func (t *appendTx) Insert(r *ledger.Record) error {
 
 // Isolate runs fn inside a savepoint and undoes fn's writes if it fails.
 func (t *appendTx) Isolate(fn func() error) error {
-	t.sp++
-	name := fmt.Sprintf("entry%d", t.sp)
-	if _, err := t.tx.ExecContext(t.ctx, "SAVEPOINT "+name); err != nil {
+	// Savepoints are never nested here (each is released or rolled back
+	// before the next), so one name serves, and its statements are cached.
+	if _, err := t.exec("SAVEPOINT entry"); err != nil {
 		return &ledger.TxError{Op: "savepoint", Err: err}
 	}
 	head := t.head
 	if err := fn(); err != nil {
-		if _, rerr := t.tx.ExecContext(t.ctx, "ROLLBACK TO "+name+"; RELEASE "+name); rerr != nil {
+		_, rerr := t.exec("ROLLBACK TO entry")
+		if rerr == nil {
+			_, rerr = t.exec("RELEASE entry")
+		}
+		if rerr != nil {
 			return &ledger.TxError{Op: "rollback to savepoint", Err: errors.Join(err, rerr)}
 		}
 		for s := head.Size; s < t.head.Size; s++ {
@@ -156,7 +159,7 @@ func (t *appendTx) Isolate(fn func() error) error {
 		t.head = head
 		return err
 	}
-	if _, err := t.tx.ExecContext(t.ctx, "RELEASE "+name); err != nil {
+	if _, err := t.exec("RELEASE entry"); err != nil {
 		return &ledger.TxError{Op: "release savepoint", Err: err}
 	}
 	return nil
@@ -165,11 +168,11 @@ func (t *appendTx) Isolate(fn func() error) error {
 // readHash reads one stored tree hash. The hash with stored index idx
 // (level L, node k) was written by record (k+1)<<L - 1, at offset L of
 // that record's hashes.
-func readHash(ctx context.Context, q querier, tenant string, idx int64) (tlog.Hash, error) {
+func readHash(q rowQuerier, tenant string, idx int64) (tlog.Hash, error) {
 	var h tlog.Hash
 	seq, pos := ledger.HashLocation(idx)
 	var blob []byte
-	err := q.QueryRowContext(ctx, "SELECT hashes FROM entries WHERE tenant_id = ? AND seq = ?", tenant, seq).Scan(&blob)
+	err := q(sqlReadHash, tenant, seq).Scan(&blob)
 	if errors.Is(err, sql.ErrNoRows) {
 		return h, fmt.Errorf("read tree hash %d of %q: seq %d: %w", idx, tenant, seq, ledger.ErrNotFound)
 	}
@@ -185,7 +188,7 @@ func readHash(ctx context.Context, q querier, tenant string, idx int64) (tlog.Ha
 
 // Head returns the head of a tenant's log.
 func (db *DB) Head(ctx context.Context, tenant string) (ledger.Head, error) {
-	return readHead(ctx, db.r, tenant)
+	return readHead(db.rows(ctx), tenant)
 }
 
 // ReadHashes reads stored tree hashes of a tenant's log, in one query

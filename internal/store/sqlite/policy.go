@@ -91,10 +91,14 @@ func (t *appendTx) SetActivePolicy(a *policy.Active) error {
 	return nil
 }
 
+const (
+	sqlActivePolicy  = "SELECT name, version, activated_us, activated_by FROM policy_active WHERE tenant_id = ?"
+	sqlPolicyVersion = "SELECT " + versionColumns + " FROM policy_versions WHERE tenant_id = ? AND name = ? AND version = ?"
+)
+
 // PolicyVersion returns one stored version.
 func (db *DB) PolicyVersion(ctx context.Context, tenant, name string, version int64) (*policy.Version, error) {
-	v, err := scanVersion(db.r.QueryRowContext(ctx, "SELECT "+versionColumns+
-		" FROM policy_versions WHERE tenant_id = ? AND name = ? AND version = ?", tenant, name, version))
+	v, err := scanVersion(db.queryRow(ctx, sqlPolicyVersion, tenant, name, version))
 	if err != nil {
 		return nil, notFoundVersion(err, fmt.Sprintf("policy %q version %d", name, version))
 	}
@@ -125,7 +129,7 @@ func (db *DB) PolicyVersions(ctx context.Context, tenant, name string) ([]policy
 func (db *DB) ActivePolicy(ctx context.Context, tenant string) (*policy.Active, error) {
 	var a policy.Active
 	var us int64
-	err := db.r.QueryRowContext(ctx, "SELECT name, version, activated_us, activated_by FROM policy_active WHERE tenant_id = ?", tenant).
+	err := db.queryRow(ctx, sqlActivePolicy, tenant).
 		Scan(&a.Name, &a.Version, &us, &a.By)
 	if err != nil {
 		return nil, notFoundVersion(err, fmt.Sprintf("active policy of %q", tenant))

@@ -53,6 +53,8 @@ type DB struct {
 	path string
 	w    *sql.DB
 	r    *sql.DB
+	ws   *stmtCache // statements of w
+	rs   *stmtCache // statements of r
 }
 
 // Open opens (creating and migrating unless read-only) the database at path.
@@ -84,12 +86,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.w.SetMaxIdleConns(1)
 		db.w.SetConnMaxLifetime(0)
 		db.w.SetConnMaxIdleTime(0)
+		db.ws = newStmtCache(db.w)
 	}
 	if db.r, err = sql.Open("sqlite", dsn("query_only(1)")); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
 	db.r.SetMaxOpenConns(DefaultReaders)
+	db.rs = newStmtCache(db.r)
 	if err := db.init(ctx, opts); err != nil {
 		db.Close()
 		return nil, err
@@ -126,6 +130,14 @@ func (db *DB) init(ctx context.Context, opts Options) error {
 			return fmt.Errorf("open store %q: schema version %d is newer than this binary's %d: %w", db.path, v, want, ErrSchema)
 		}
 		return fmt.Errorf("open store %q: schema version %d, want %d (open it read-write once to migrate): %w", db.path, v, want, ErrSchema)
+	}
+	if db.ws != nil {
+		if err := db.ws.prepareAll(ctx, writerStatements); err != nil {
+			return fmt.Errorf("open store %q: %w", db.path, err)
+		}
+	}
+	if err := db.rs.prepareAll(ctx, readerStatements); err != nil {
+		return fmt.Errorf("open store %q: %w", db.path, err)
 	}
 	return nil
 }
@@ -182,6 +194,12 @@ func (db *DB) migrate(ctx context.Context) error {
 // Close closes both connection pools.
 func (db *DB) Close() error {
 	var errs []error
+	if db.ws != nil {
+		db.ws.close()
+	}
+	if db.rs != nil {
+		db.rs.close()
+	}
 	if db.w != nil {
 		errs = append(errs, db.w.Close())
 	}
