@@ -2,15 +2,22 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wardenhq/warden/client"
+	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/store/postgres/pgtest"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // evalAnswer is the part of POST /v1/evaluate's answer the tests check.
@@ -156,6 +163,7 @@ func checkEvaluate(t *testing.T, url, admin, pub string) {
 	c := &http.Client{Timeout: 30 * time.Second}
 	last := int64(-1)
 	seen := map[string]bool{}
+	var allowed []string
 	for round := range 2 {
 		for _, tc := range builtinEvalCases {
 			status, ct, b, err := postEvaluate(c, url, admin, tc.body)
@@ -181,8 +189,12 @@ func checkEvaluate(t *testing.T, url, admin, pub string) {
 				t.Errorf("%s (round %d): receipt_id %s answered twice", tc.name, round, a.ReceiptID)
 			}
 			seen[a.ReceiptID] = true
+			if a.Decision == "allow" {
+				allowed = append(allowed, a.ReceiptID)
+			}
 		}
 	}
+	checkReceipts(t, url, admin, pub, allowed, len(seen))
 
 	for _, tc := range []struct {
 		name, body string
@@ -211,5 +223,78 @@ func checkEvaluate(t *testing.T, url, admin, pub string) {
 	t.Logf("verify: %s", r.stdout)
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "ok    default ") {
 		t.Errorf("warden log verify --url = %s\nwant exit 0 and ok for default", r)
+	}
+}
+
+// checkReceipts reports outcomes through the Go client, checks that a
+// receipt takes one, lists receipts and verifies a receipt's inclusion
+// proof against a checkpoint signed by the trusted key in pub.
+func checkReceipts(t *testing.T, url, admin, pub string, allowed []string, decisions int) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := client.New(url, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := int64(12)
+	rec, err := c.ReportOutcome(ctx, allowed[0], client.Outcome{Status: "succeeded", Output: map[string]any{"bytes": 120}, DurationMS: &ms})
+	if err != nil || rec.ReceiptID != allowed[0] {
+		t.Fatalf("ReportOutcome(%s) = %+v, %v", allowed[0], rec, err)
+	}
+	var ce *client.Error
+	if _, err := c.ReportOutcome(ctx, allowed[0], client.Outcome{Status: "failed"}); !errors.As(err, &ce) || ce.Status != http.StatusConflict {
+		t.Fatalf("second ReportOutcome = %v, want a 409", err)
+	}
+	page, err := c.Receipts(ctx, client.ReceiptQuery{Decision: "allow", Limit: 1000})
+	if err != nil || len(page.Receipts) != len(allowed) {
+		t.Fatalf("Receipts(decision=allow) = %+v, %v; want %d", page, err, len(allowed))
+	}
+	if all, err := c.Receipts(ctx, client.ReceiptQuery{Limit: 1000}); err != nil || len(all.Receipts) != decisions {
+		t.Fatalf("Receipts() = %+v, %v; want %d", all, err, decisions)
+	}
+	if page.Receipts[0].ReceiptID != allowed[0] || page.Receipts[0].OutcomeStatus != "succeeded" {
+		t.Fatalf("first allowed receipt = %+v, want %s with outcome succeeded", page.Receipts[0], allowed[0])
+	}
+	vkey, err := os.ReadFile(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := note.NewVerifier(strings.TrimSpace(string(vkey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := c.GetReceipt(ctx, allowed[0])
+		if err != nil {
+			t.Fatalf("GetReceipt(%s) = %v", allowed[0], err)
+		}
+		if r.Outcome == nil {
+			t.Fatalf("GetReceipt(%s) has no outcome", allowed[0])
+		}
+		if r.Outcome.Proof != nil {
+			for _, e := range []*client.RecordedEntry{r.Decision, r.Outcome} {
+				cp, err := ledger.OpenCheckpoint([]byte(e.Proof.Checkpoint), v.Name()+"/default", v)
+				if err != nil {
+					t.Fatalf("receipt checkpoint: %v", err)
+				}
+				var proof tlog.RecordProof
+				for _, h := range e.Proof.Inclusion {
+					d, err := ledger.DecodeHash(h)
+					if err != nil {
+						t.Fatal(err)
+					}
+					proof = append(proof, d)
+				}
+				if err := tlog.CheckRecord(proof, cp.Size, cp.Root, e.Seq, tlog.RecordHash(e.Entry.Entry)); err != nil {
+					t.Fatalf("receipt entry %d: CheckRecord = %v", e.Seq, err)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("receipt %s: no checkpoint covers its outcome after 10s", allowed[0])
+		}
+		time.Sleep(20 * time.Millisecond) // polling with a deadline for the asynchronous checkpoint
 	}
 }

@@ -156,6 +156,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	s.pushAndActivate(t, "name: probe\nrules: [{id: all, effect: allow}]\n")
 	s.waitCheckpoint(t, "default")
 	evalBody := `{"principal":{"id":"bot","type":"agent"},"action":{"type":"fs.read"}}`
+	rcpt := s.evaluate(t, s.admin, evalBody, http.StatusOK).ReceiptID
 	// What the server serves, as a request that succeeds for an admin.
 	served := []struct{ method, path, probe string }{
 		{"GET", "/healthz", "/healthz"},
@@ -176,6 +177,9 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		{"GET", "/v1/policies/{name}/versions", "/v1/policies/probe/versions"},
 		{"GET", "/v1/policies/{name}/versions/{n}", "/v1/policies/probe/versions/1"},
 		{"POST", "/v1/policies/{name}/versions/{n}/activate", "/v1/policies/probe/versions/1/activate"},
+		{"POST", "/v1/receipts/{id}/outcome", "/v1/receipts/" + rcpt + "/outcome"},
+		{"GET", "/v1/receipts", "/v1/receipts"},
+		{"GET", "/v1/receipts/{id}", "/v1/receipts/" + rcpt},
 	}
 	public := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/v1/openapi.json": true}
 	r := s.get(t, "/v1/openapi.json", "", http.StatusOK)
@@ -205,13 +209,15 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 			switch {
 			case rt.path == "/v1/evaluate":
 				body = evalBody
+			case rt.path == "/v1/receipts/{id}/outcome":
+				body = `{"status":"succeeded"}`
 			case rt.method == "POST" && rt.path == "/v1/policies":
 				body, headers = "name: probe\nrules: [{id: all, effect: allow}]\n", []string{"Content-Type", "application/yaml"}
 			case rt.method == "POST":
 				body = "{}"
 			}
 			r := s.do(t, rt.method, rt.probe, s.admin, strings.NewReader(body), headers...)
-			if r.status != http.StatusOK {
+			if r.status != http.StatusOK && !(r.status == http.StatusCreated && rt.method == "POST") {
 				t.Fatalf("%s %s = %d, want 200", rt.method, rt.probe, r.status)
 			}
 		})
@@ -224,7 +230,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	// Every documented operation is served by a route, not the fallback.
 	for _, op := range documented {
 		method, path, _ := strings.Cut(op, " ")
-		probe := strings.NewReplacer("{seq}", "0", "{name}", "probe", "{n}", "1").Replace(path)
+		probe := strings.NewReplacer("{seq}", "0", "{name}", "probe", "{n}", "1", "{id}", rcpt).Replace(path)
 		r := s.do(t, method, probe, s.admin, strings.NewReader(""))
 		if r.status == http.StatusNotFound || r.status == http.StatusMethodNotAllowed {
 			t.Errorf("documented %s answers %d", op, r.status)

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/policy"
@@ -32,6 +34,7 @@ var (
 	probForbidden    = Problem{Type: problemBase + "forbidden", Title: "The key's role does not allow this", Status: http.StatusForbidden}
 	probNotFound     = Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound}
 	probMethod       = Problem{Type: problemBase + "method-not-allowed", Title: "Method not allowed", Status: http.StatusMethodNotAllowed}
+	probConflict     = Problem{Type: problemBase + "conflict", Title: "Conflicts with the current state", Status: http.StatusConflict}
 	probTooLarge     = Problem{Type: problemBase + "too-large", Title: "Request body too large", Status: http.StatusRequestEntityTooLarge}
 	probUnavailable  = Problem{Type: problemBase + "unavailable", Title: "Cannot record right now; retry later", Status: http.StatusServiceUnavailable}
 	probInternal     = Problem{Type: problemBase + "internal", Title: "Internal error", Status: http.StatusInternalServerError}
@@ -63,6 +66,12 @@ func problemFor(err error) (Problem, bool) {
 		return p, false
 	case errors.Is(err, policy.ErrNoVersion):
 		return probNotFound, false
+	case errors.Is(err, event.ErrNoReceipt):
+		return probNotFound, false
+	case errors.Is(err, gate.ErrOutcomeConflict):
+		p := probConflict
+		p.Detail = conflictDetail(err)
+		return p, false
 	case errors.Is(err, gate.ErrUnrecorded):
 		return probUnavailable, true
 	case errors.Is(err, access.ErrBadKey):
@@ -79,6 +88,16 @@ func problemFor(err error) (Problem, bool) {
 		return probUnavailable, false
 	}
 	return probInternal, true
+}
+
+// conflictDetail is the part of a conflict's error that is about the
+// caller's receipt (the ledger's wrapping is internal).
+func conflictDetail(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, gate.ErrOutcomeConflict.Error()); i >= 0 {
+		return msg[i:]
+	}
+	return gate.ErrOutcomeConflict.Error()
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {

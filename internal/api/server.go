@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/policy"
@@ -25,6 +26,7 @@ const DefaultMaxBody = 1 << 20
 type Store interface {
 	ledger.Store
 	access.KeyReader
+	event.ReceiptReader
 	Tenant(ctx context.Context, id string) (*access.Tenant, error)
 	// Ping fails when the store cannot take a write.
 	Ping(ctx context.Context) error
@@ -93,6 +95,9 @@ func New(cfg Config) *Server {
 		{"GET", "/v1/log/proof/consistency", access.PermLedgerRead, "consistency proof from tree size from to tree size to", s.consistencyProof},
 		{"POST", "/v1/log/verify", access.PermLedgerRead, "full verification of the tenant's log", s.verifyLog},
 		{"POST", "/v1/evaluate", access.PermEvaluate, "decide a request and record the decision", s.evaluate},
+		{"POST", "/v1/receipts/{id}/outcome", access.PermEvaluate, "report the outcome of an allowed action (once per receipt)", s.reportOutcome},
+		{"GET", "/v1/receipts", access.PermLedgerRead, "receipts filtered by agent, action, decision and time, cursor paged", s.listReceipts},
+		{"GET", "/v1/receipts/{id}", access.PermLedgerRead, "a decision with its outcome and inclusion proofs", s.getReceipt},
 		{"POST", "/v1/policies", access.PermPolicyWrite, "push a policy version (application/yaml or application/json)", s.pushPolicy},
 		{"GET", "/v1/policies", access.PermPolicyRead, "every policy version", s.listPolicies},
 		{"GET", "/v1/policies/active", access.PermPolicyRead, "the active policy version", s.activePolicy},

@@ -20,6 +20,7 @@ const (
 	KindDecision      = "decision"
 	KindPolicyVersion = "policy.version"
 	KindPolicyActive  = "policy.activated"
+	KindOutcome       = "outcome"
 )
 
 // PolicyVersion records a new version of a named policy. The source is in
@@ -125,6 +126,7 @@ var registry = map[string]reflect.Type{
 	KindDecision:      reflect.TypeFor[Decision](),
 	KindPolicyVersion: reflect.TypeFor[PolicyVersion](),
 	KindPolicyActive:  reflect.TypeFor[PolicyActivated](),
+	KindOutcome:       reflect.TypeFor[Outcome](),
 }
 
 // Kinds returns every registered kind, sorted.

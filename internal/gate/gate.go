@@ -114,6 +114,7 @@ func (g *Gate) Decide(ctx context.Context, tenant, actor string, req *policy.Req
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
 	}
+	entry.Index = &event.Receipt{Agent: req.Principal.ID, Action: req.Action.Type, Decision: d.Effect}
 	ack, err := g.Ledger.Append(ctx, tenant, entry)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)

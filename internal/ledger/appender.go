@@ -44,6 +44,12 @@ type Request struct {
 	Actor string
 	Body  any
 	Work  func(ctx context.Context, tx Tx) error
+	// Index, if set, is a row of a store's own index of entries (such as a
+	// decision's receipt) that the store writes with the record, in the
+	// same transaction, without a savepoint: a store that cannot write it
+	// fails the whole batch. It never changes the entry's bytes. A store
+	// MUST refuse an Index value it does not know.
+	Index any
 }
 
 // Appended is the acknowledgement of a durable entry.
@@ -239,7 +245,7 @@ func (a *appender) record(tx Tx, req Request) (*Record, *Entry, error) {
 	if err != nil {
 		return nil, nil, &TxError{Op: "tree hashes", Err: err}
 	}
-	return &Record{Seq: head.Size, ID: id, Kind: req.Kind, Time: now, Data: data, Hashes: hashes}, e, nil
+	return &Record{Seq: head.Size, ID: id, Kind: req.Kind, Time: now, Data: data, Hashes: hashes, Index: req.Index}, e, nil
 }
 
 func marshalBody(v any) (json.RawMessage, error) {

@@ -30,6 +30,9 @@ type Record struct {
 	Time   time.Time
 	Data   []byte
 	Hashes []tlog.Hash
+	// Index is the request's Index, for the store to write beside the
+	// record in the same transaction. It is not part of the entry.
+	Index any
 }
 
 // LeafHash returns the stored leaf hash of the record.

@@ -148,6 +148,10 @@ func (t *appendTx) flush() error {
 	if len(t.pending) == 0 {
 		return nil
 	}
+	index, err := t.indexRows()
+	if err != nil {
+		return &ledger.TxError{Op: "index rows", Err: err}
+	}
 	rows := make([][]any, len(t.pending))
 	for i, r := range t.pending {
 		rows[i] = []any{t.tenant, r.Seq, r.ID, r.Kind, micros(r.Time), r.Data, ledger.JoinHashes(r.Hashes)}
@@ -159,6 +163,9 @@ func (t *appendTx) flush() error {
 	}
 	if n != int64(len(rows)) {
 		return &ledger.TxError{Op: "write entries", Err: fmt.Errorf("wrote %d of %d", n, len(rows))}
+	}
+	if err := t.copyReceipts(index); err != nil {
+		return &ledger.TxError{Op: fmt.Sprintf("write receipts of %q", t.tenant), Err: err}
 	}
 	t.pending = t.pending[:0]
 	return nil

@@ -126,6 +126,9 @@ func (t *appendTx) Insert(r *ledger.Record) error {
 	if _, err := t.exec(sqlInsertEntry, t.tenant, r.Seq, r.ID, r.Kind, micros(r.Time), r.Data, blob); err != nil {
 		return fmt.Errorf("insert seq %d into %q: %w", r.Seq, t.tenant, err)
 	}
+	if err := t.insertIndex(r); err != nil {
+		return fmt.Errorf("insert seq %d into %q: %w", r.Seq, t.tenant, err)
+	}
 	base := tlog.StoredHashIndex(0, r.Seq)
 	for i, h := range r.Hashes {
 		t.hashes[base+int64(i)] = h

@@ -70,6 +70,7 @@ func Run(t *testing.T, f Factory) {
 		{"WorkRejectedAlone", testWorkRejectedAlone},
 		{"Reopen", testReopen},
 		{"PolicyVersions", testPolicyVersions},
+		{"Receipts", testReceipts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

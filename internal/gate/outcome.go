@@ -1,0 +1,61 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/wardenhq/warden/internal/event"
+	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/policy"
+)
+
+// ErrOutcomeConflict is returned (wrapped) for an outcome the receipt
+// cannot take: its decision was not allow, or it has one already.
+var ErrOutcomeConflict = errors.New("the receipt cannot take this outcome")
+
+// OutcomeAnswer is the answer to an outcome report.
+type OutcomeAnswer struct {
+	ReceiptID string `json:"receipt_id"`
+	Seq       int64  `json:"seq"`
+	LeafHash  string `json:"leaf_hash"`
+	Status    string `json:"status"`
+}
+
+// Outcome records what happened when the action of an allowed decision
+// ran. The receipt is checked and marked inside the append transaction
+// of the outcome entry, so that two reports racing for one receipt (on
+// any replica) record exactly one.
+func (g *Gate) Outcome(ctx context.Context, tenant, actor, receiptID string, o *policy.Outcome) (*OutcomeAnswer, error) {
+	body := &event.Outcome{ReceiptID: receiptID, Status: o.Status, Output: o.Output, DurationMS: o.DurationMS, Error: o.Error}
+	req, err := event.New(event.KindOutcome, actor, body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
+	}
+	req.Work = func(_ context.Context, tx ledger.Tx) error {
+		w, ok := tx.(event.ReceiptWriter)
+		if !ok {
+			return errors.New("the store cannot record outcomes")
+		}
+		r, err := w.ReceiptInTx(receiptID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case r.Decision != policy.Allow:
+			return fmt.Errorf("%w: receipt %s was answered %s; only allowed actions report an outcome", ErrOutcomeConflict, receiptID, r.Decision)
+		case r.HasOutcome():
+			return fmt.Errorf("%w: receipt %s has an outcome already (seq %d)", ErrOutcomeConflict, receiptID, r.OutcomeSeq)
+		}
+		body.DecisionSeq = r.Seq
+		return w.SetOutcome(receiptID, tx.Head().Size, o.Status)
+	}
+	ack, err := g.Ledger.Append(ctx, tenant, req)
+	if err != nil {
+		if errors.Is(err, ErrOutcomeConflict) || errors.Is(err, event.ErrNoReceipt) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
+	}
+	return &OutcomeAnswer{ReceiptID: receiptID, Seq: ack.Seq, LeafHash: ledger.EncodeHash(ack.LeafHash), Status: o.Status}, nil
+}
