@@ -14,7 +14,8 @@ import (
 // The corpus (testdata/corpus/*.yaml) pins decisions worked out by hand
 // from DESIGN.md section 5: each file is one policy and the requests it is
 // asked about, with the effect, the applied rules (document order) and the
-// code of the first reason that the engine must give.
+// code of the first reason that the engine must give (the deciding
+// reasons come first: see TestDecidingReasonFirst).
 
 // corpusFile is one file of the corpus.
 type corpusFile struct {

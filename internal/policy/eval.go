@@ -110,7 +110,11 @@ func (p *Policy) Evaluate(in *Input) *Decision {
 	}
 	d := &Decision{}
 	best := 0
+	// effects[i] is the effect reason i argues for, so that the reasons
+	// that decided can be put first.
+	var effects []string
 	take := func(effect string, approval *Approval) {
+		effects = append(effects, effect)
 		if s := strictness(effect); s > best {
 			best, d.Effect, d.Approval = s, effect, approval
 		} else if s == best && effect == RequireApproval && d.Approval == nil {
@@ -163,7 +167,29 @@ func (p *Policy) Evaluate(in *Input) *Decision {
 			Message: fmt.Sprintf("no rule applies: the policy's default is %s", p.def)})
 	}
 	p.applyScan(in, d, take)
+	d.Reasons = decidingFirst(d.Reasons, effects, d.Effect)
 	return d
+}
+
+// decidingFirst orders reasons so that those whose effect is the
+// decision's come first (a client reading reasons[0] reads why), keeping
+// document order within each group. reasons[i] argued for effects[i].
+func decidingFirst(reasons []Reason, effects []string, effect string) []Reason {
+	if len(reasons) < 2 || len(reasons) != len(effects) {
+		return reasons
+	}
+	out := make([]Reason, 0, len(reasons))
+	for i, r := range reasons {
+		if effects[i] == effect {
+			out = append(out, r)
+		}
+	}
+	for i, r := range reasons {
+		if effects[i] != effect {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func failed(err error) *Decision {

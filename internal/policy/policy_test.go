@@ -127,3 +127,41 @@ func TestConditionDeadline(t *testing.T) {
 		t.Fatalf("Evaluate(slow condition) = %s %+v (err %v), want deny with code error", d.Effect, d.Reasons, d.Err)
 	}
 }
+
+func TestDecidingReasonFirst(t *testing.T) {
+	p, err := ParseAndCompile([]byte(`name: order
+default: allow
+rules:
+  - {id: a-allow, match: {action: "pay.*"}, effect: allow}
+  - {id: b-approve, match: {action: "pay.*"}, effect: require_approval}
+  - {id: c-deny, match: {action: "pay.send"}, effect: deny}
+  - {id: d-allow, match: {action: "pay.send"}, effect: allow}
+scan:
+  require_approval: [pii]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		action   string
+		findings []Finding
+		want     string // rule of each reason, in order
+	}{
+		{"deny first, then the rest in document order", "pay.send", nil, "c-deny a-allow b-approve d-allow"},
+		{"approval first", "pay.refund", nil, "b-approve a-allow"},
+		{"scan approval joins the deciding group in order", "pay.refund", []Finding{{Category: "pii.email", Severity: "low"}}, "b-approve pii a-allow"},
+		{"scan over the default comes first", "other", []Finding{{Category: "pii", Severity: "low"}}, "pii "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := p.Evaluate(&Input{Request: &Request{Action: Action{Type: tc.action}}, Findings: tc.findings})
+			var got []string
+			for _, r := range d.Reasons {
+				got = append(got, r.Rule)
+			}
+			if s := strings.Join(got, " "); s != tc.want {
+				t.Fatalf("Evaluate(%s) reasons by rule = %q, want %q (effect %s)", tc.action, s, tc.want, d.Effect)
+			}
+		})
+	}
+}
