@@ -20,7 +20,7 @@ func newPolicyCmd() *cobra.Command {
 		Use:   "policy",
 		Short: "Check, push and activate policies",
 	}
-	cmd.AddCommand(newPolicyLintCmd(), newPolicyPushCmd(), newPolicyActivateCmd(), newPolicyHistoryCmd(), newPolicyShowCmd())
+	cmd.AddCommand(newPolicyLintCmd(), newPolicyPushCmd(), newPolicyActivateCmd(), newPolicyHistoryCmd(), newPolicyShowCmd(), newPolicyTestCmd(), newPolicyDiffCmd())
 	return cmd
 }
 
@@ -43,12 +43,15 @@ func readDoc(path string, stdin io.Reader) ([]byte, error) {
 }
 
 func newPolicyLintCmd() *cobra.Command {
-	return &cobra.Command{
+	var strict bool
+	cmd := &cobra.Command{
 		Use:   "lint FILE",
 		Short: "Check a policy file offline: syntax, globs, CEL conditions, limits",
 		Long: `Parse and compile a policy file (YAML or JSON, '-' for standard input) exactly as
-the server would, and print every error with its line and column. Exit status:
-0 valid, 1 invalid, 2 unreadable.`,
+the server would, and print every error with its line and column. A valid policy
+may still get warnings ("FILE:LINE:COL: warning: [code] rule "id": message"):
+never-applies, duplicate, shadowed, unconditioned-destructive-allow. Exit
+status: 0 valid, 1 invalid (or, with --strict, warned about), 2 unreadable.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			doc, err := readDoc(args[0], cmd.InOrStdin())
@@ -72,9 +75,21 @@ the server would, and print every error with its line and column. Exit status:
 				return &exitError{exitIntegrity, fmt.Errorf("%s is not a valid policy", args[0])}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: policy %q is valid (%d rules, digest %s)\n", args[0], p.Name, len(p.Doc.Rules), p.Digest)
+			warnings, err := policy.Lint(doc)
+			if err != nil {
+				return &exitError{exitIntegrity, fmt.Errorf("lint %s: %w", args[0], err)}
+			}
+			for _, w := range warnings {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s:%d:%d: warning: [%s] rule %q: %s\n", args[0], w.Line, w.Column, w.Code, w.Rule, w.Message)
+			}
+			if strict && len(warnings) > 0 {
+				return &exitError{exitIntegrity, fmt.Errorf("%s: %d warnings (--strict)", args[0], len(warnings))}
+			}
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&strict, "strict", false, "exit 1 when there are warnings")
+	return cmd
 }
 
 func newPolicyPushCmd() *cobra.Command {

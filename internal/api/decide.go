@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -195,4 +196,57 @@ func (s *Server) activatePolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"name": a.Name, "version": a.Version, "activated_at": a.Activated, "activated_by": a.By})
+}
+
+// diffPolicy answers GET /v1/policies/{name}/diff?from=&to=: what changed
+// between two versions of a policy, with example requests whose decision
+// changes. to defaults to the latest version, from to the one before to.
+func (s *Server) diffPolicy(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r.Context())
+	name := r.PathValue("name")
+	vs, err := s.cfg.Policies.Store.PolicyVersions(r.Context(), p.tenant, name)
+	if err == nil && len(vs) == 0 {
+		err = policy.ErrNoVersion
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	latest := vs[len(vs)-1].Version
+	for _, v := range vs {
+		latest = max(latest, v.Version)
+	}
+	to, err := queryInt(r, "to", latest)
+	if err == nil && to < 1 {
+		err = errBad("to must be a positive version")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	from, err := queryInt(r, "from", to-1)
+	if err == nil && from < 1 {
+		err = errBad("from must be a positive version (the policy has one version: give from and to)")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a, err := s.cfg.Policies.Store.PolicyVersion(r.Context(), p.tenant, name, from)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	b, err := s.cfg.Policies.Store.PolicyVersion(r.Context(), p.tenant, name, to)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := policy.Diff(a.Source, b.Source)
+	if err != nil {
+		// Both versions compiled when they were pushed.
+		s.fail(w, r, fmt.Errorf("diff policy %q versions %d and %d: %w", name, from, to, err))
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"name": name, "from": from, "to": to, "diff": d})
 }

@@ -184,3 +184,51 @@ func TestPolicyRoutes(t *testing.T) {
 		t.Errorf("owner with ?tenant=default = %s, want the default tenant's policy", r.body)
 	}
 }
+
+func TestPolicyDiffRoute(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	s.pushAndActivate(t, chargesPolicy)
+	s.pushAndActivate(t, chargesPolicy+`  - id: no-email
+    match: {action: "email.*"}
+    effect: deny
+  - id: read-docs
+    match: {action: "docs.read"}
+    effect: allow
+`)
+	var out struct {
+		Name string `json:"name"`
+		From int64  `json:"from"`
+		To   int64  `json:"to"`
+		Diff struct {
+			Added []struct {
+				ID string `json:"id"`
+			} `json:"added"`
+			Examples []struct {
+				From struct{ Effect string } `json:"from"`
+				To   struct{ Effect string } `json:"to"`
+			} `json:"examples"`
+		} `json:"diff"`
+	}
+	r := s.get(t, "/v1/policies/payments/diff", s.admin, http.StatusOK)
+	if err := json.Unmarshal(r.body, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.From != 1 || out.To != 2 || len(out.Diff.Added) != 2 || len(out.Diff.Examples) == 0 {
+		t.Fatalf("GET diff = %s, want versions 1→2 with two added rules and examples", r.body)
+	}
+	changed := false
+	for _, e := range out.Diff.Examples {
+		changed = changed || e.From.Effect == "deny" && e.To.Effect == "allow"
+	}
+	if !changed {
+		t.Fatalf("GET diff examples = %s, want one that read-docs turns from deny to allow", r.body)
+	}
+	r = s.get(t, "/v1/policies/payments/diff?from=2&to=1", s.admin, http.StatusOK)
+	if err := json.Unmarshal(r.body, &out); err != nil || len(out.Diff.Added) != 0 {
+		t.Fatalf("reverse diff = %s (%v), want nothing added", r.body, err)
+	}
+	s.get(t, "/v1/policies/payments/diff?from=1&to=9", s.admin, http.StatusNotFound)
+	s.get(t, "/v1/policies/nothing/diff", s.admin, http.StatusNotFound)
+	s.get(t, "/v1/policies/payments/diff?from=0", s.admin, http.StatusBadRequest)
+	s.get(t, "/v1/policies/payments/diff", s.addKey(t, "default", access.RoleAgent), http.StatusForbidden)
+}

@@ -177,6 +177,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		{"GET", "/v1/policies/{name}/versions", "/v1/policies/probe/versions"},
 		{"GET", "/v1/policies/{name}/versions/{n}", "/v1/policies/probe/versions/1"},
 		{"POST", "/v1/policies/{name}/versions/{n}/activate", "/v1/policies/probe/versions/1/activate"},
+		{"GET", "/v1/policies/{name}/diff", "/v1/policies/probe/diff?from=1&to=1"},
 		{"POST", "/v1/receipts/{id}/outcome", "/v1/receipts/" + rcpt + "/outcome"},
 		{"GET", "/v1/receipts", "/v1/receipts"},
 		{"GET", "/v1/receipts/{id}", "/v1/receipts/" + rcpt},

@@ -103,6 +103,7 @@ func New(cfg Config) *Server {
 		{"GET", "/v1/policies/active", access.PermPolicyRead, "the active policy version", s.activePolicy},
 		{"GET", "/v1/policies/{name}/versions", access.PermPolicyRead, "the versions of a policy", s.listPolicies},
 		{"GET", "/v1/policies/{name}/versions/{n}", access.PermPolicyRead, "one policy version with its source", s.getPolicyVersion},
+		{"GET", "/v1/policies/{name}/diff", access.PermPolicyRead, "rules added, removed and changed between two versions, with example requests whose decision changes", s.diffPolicy},
 		{"POST", "/v1/policies/{name}/versions/{n}/activate", access.PermPolicyWrite, "make a version the active policy", s.activatePolicy},
 		{"GET", "/metrics", "", "Prometheus metrics", promhttp.HandlerFor(cfg.Metrics.gatherer, promhttp.HandlerOpts{}).ServeHTTP},
 	}

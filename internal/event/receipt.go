@@ -34,8 +34,8 @@ type Receipt struct {
 	ID            string    // the decision entry's id
 	Seq           int64     // the decision entry's seq
 	Time          time.Time // the decision entry's time
-	Agent         string // principal id
-	Action        string // action type
+	Agent         string    // principal id
+	Action        string    // action type
 	Decision      string
 	OutcomeSeq    int64 // -1 when no outcome was reported
 	OutcomeStatus string

@@ -47,13 +47,13 @@ func TestEvaluateExample(t *testing.T) {
 		{"recursive delete", Input{Request: &Request{Action: Action{Type: "shell.exec"}, Args: map[string]any{"command": "rm -rf /"}}}, Deny, "no-recursive-delete", CodeRule, false},
 		{"missing argument fails closed", Input{Request: &Request{Action: Action{Type: "shell.exec"}}}, Deny, "", CodeError, true},
 		{"secret finding denies an allowed charge", Input{Request: &Request{Principal: Principal{ID: "billing-bot"}, Action: Action{Type: "stripe.charges.create"},
-			Args: map[string]any{"amount": int64(1), "currency": "usd"}}, Findings: []Finding{{Category: "secret.aws-access-token", Severity: "high"}}}, Deny, "small-charges", CodeRule, false},
+			Args: map[string]any{"amount": int64(1), "currency": "usd"}}, Findings: []Finding{{Category: "secret.aws-access-token", Severity: "high"}}}, Deny, "small-charges", CodeScan, false},
 		{"pii needs approval", Input{Request: &Request{Principal: Principal{ID: "billing-bot"}, Action: Action{Type: "stripe.charges.create"},
-			Args: map[string]any{"amount": int64(1), "currency": "usd"}}, Findings: []Finding{{Category: "pii.email", Severity: "low"}}}, RequireApproval, "small-charges", CodeRule, false},
+			Args: map[string]any{"amount": int64(1), "currency": "usd"}}, Findings: []Finding{{Category: "pii.email", Severity: "low"}}}, RequireApproval, "small-charges", CodeScan, false},
 		{"low injection is below the mapping", Input{Request: &Request{Action: Action{Type: "files.read"}},
 			Findings: []Finding{{Category: "injection", Severity: "medium"}}}, Deny, "", CodeDefault, false},
 		{"incomplete scan denies", Input{Request: &Request{Principal: Principal{ID: "billing-bot"}, Action: Action{Type: "stripe.charges.create"},
-			Args: map[string]any{"amount": int64(1), "currency": "usd"}}, ScanIncomplete: true}, Deny, "small-charges", CodeRule, false},
+			Args: map[string]any{"amount": int64(1), "currency": "usd"}}, ScanIncomplete: true}, Deny, "small-charges", CodeScan, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
