@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,6 +19,16 @@ type signingKey struct {
 	signer   note.Signer
 	verifier string // verifier key text
 	path     string
+	// redaction is the secret the tenants' redaction HMAC keys derive
+	// from. It comes from the signing key so that it lives where the key
+	// does, away from the database whose redacted values it protects.
+	redaction []byte
+}
+
+// redactionSecret derives the redaction secret from a signer key.
+func redactionSecret(skey string) []byte {
+	h := sha256.Sum256([]byte("warden redaction secret v1\x00" + skey))
+	return h[:]
 }
 
 // writeKeyFile creates path with the signer key, mode 0600, refusing to
@@ -61,7 +72,7 @@ func loadSigningKey(path string) (*signingKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing key %q: %w", path, err)
 	}
-	return &signingKey{signer: signer, verifier: vkey, path: path}, nil
+	return &signingKey{signer: signer, verifier: vkey, path: path, redaction: redactionSecret(skey)}, nil
 }
 
 // ensureSigningKey loads path, or generates it (named name) if it does not

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wardenhq/warden/internal/scan"
 )
 
 var securityHeaders = map[string]string{
@@ -152,7 +154,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 }
 
 func TestOpenAPIListsEveryRoute(t *testing.T) {
-	s := newStack(t, stackOptions{})
+	s := newStack(t, stackOptions{scanner: scan.New(scan.Limits{}, tokenDetector{})})
 	s.pushAndActivate(t, "name: probe\nrules: [{id: all, effect: allow}]\n")
 	s.waitCheckpoint(t, "default")
 	evalBody := `{"principal":{"id":"bot","type":"agent"},"action":{"type":"fs.read"}}`
@@ -179,6 +181,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		{"POST", "/v1/policies/{name}/versions/{n}/activate", "/v1/policies/probe/versions/1/activate"},
 		{"GET", "/v1/policies/{name}/diff", "/v1/policies/probe/diff?from=1&to=1"},
 		{"POST", "/v1/receipts/{id}/outcome", "/v1/receipts/" + rcpt + "/outcome"},
+		{"POST", "/v1/scan", "/v1/scan"},
 		{"GET", "/v1/receipts", "/v1/receipts"},
 		{"GET", "/v1/receipts/{id}", "/v1/receipts/" + rcpt},
 	}
@@ -210,6 +213,8 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 			switch {
 			case rt.path == "/v1/evaluate":
 				body = evalBody
+			case rt.path == "/v1/scan":
+				body = `{"text":"hello"}`
 			case rt.path == "/v1/receipts/{id}/outcome":
 				body = `{"status":"succeeded"}`
 			case rt.method == "POST" && rt.path == "/v1/policies":

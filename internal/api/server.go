@@ -17,6 +17,7 @@ import (
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/scan"
 )
 
 // DefaultMaxBody is the largest request body accepted.
@@ -43,10 +44,12 @@ type Config struct {
 	// Gate decides requests; Policies keeps policy versions.
 	Gate     *gate.Gate
 	Policies *policy.Manager
-	Logger   *slog.Logger
-	Metrics  *Metrics
-	MaxBody  int64
-	Clock    func() time.Time
+	// Scanner serves POST /v1/scan (nil: the route answers 400).
+	Scanner *scan.Scanner
+	Logger  *slog.Logger
+	Metrics *Metrics
+	MaxBody int64
+	Clock   func() time.Time
 }
 
 // Server serves the HTTP API.
@@ -95,6 +98,7 @@ func New(cfg Config) *Server {
 		{"GET", "/v1/log/proof/consistency", access.PermLedgerRead, "consistency proof from tree size from to tree size to", s.consistencyProof},
 		{"POST", "/v1/log/verify", access.PermLedgerRead, "full verification of the tenant's log", s.verifyLog},
 		{"POST", "/v1/evaluate", access.PermEvaluate, "decide a request and record the decision", s.evaluate},
+		{"POST", "/v1/scan", access.PermEvaluate, "run the content scanners on a text or JSON value (nothing is recorded)", s.scanContent},
 		{"POST", "/v1/receipts/{id}/outcome", access.PermEvaluate, "report the outcome of an allowed action (once per receipt)", s.reportOutcome},
 		{"GET", "/v1/receipts", access.PermLedgerRead, "receipts filtered by agent, action, decision and time, cursor paged", s.listReceipts},
 		{"GET", "/v1/receipts/{id}", access.PermLedgerRead, "a decision with its outcome and inclusion proofs", s.getReceipt},

@@ -23,6 +23,7 @@ import (
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/scan"
 	"github.com/wardenhq/warden/internal/store/sqlite"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -33,6 +34,7 @@ const testOrigin = "warden"
 type stackOptions struct {
 	maxBody      int64 // api.Config.MaxBody
 	maxPageCount int64 // sqlite.Options.MaxPageCount
+	scanner      *scan.Scanner
 }
 
 // stack is a whole Warden server in the test process: SQLite in a temp
@@ -132,7 +134,7 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	s.policies = &policy.Manager{Ledger: l, Store: db}
 	g := &gate.Gate{Policies: gate.CurrentFunc(s.policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader)}
 	s.srv = api.New(api.Config{Store: db, Ledger: l, Origin: testOrigin, VerifierKey: vkey,
-		Logger: logger, Metrics: metrics, MaxBody: opt.maxBody, Gate: g, Policies: s.policies})
+		Logger: logger, Metrics: metrics, MaxBody: opt.maxBody, Gate: g, Policies: s.policies, Scanner: opt.scanner})
 	s.hs = httptest.NewServer(s.srv.Handler())
 	t.Cleanup(s.hs.Close)
 	s.url = s.hs.URL

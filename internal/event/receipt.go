@@ -18,6 +18,9 @@ type Outcome struct {
 	DurationMS *int64            `json:"duration_ms,omitempty"`
 	Error      string            `json:"error,omitempty"`
 	Findings   []DecisionFinding `json:"findings,omitempty"`
+	// ScanComplete is false when the output could not be scanned in full;
+	// such an output is not recorded at all.
+	ScanComplete bool `json:"scan_complete"`
 }
 
 // Outcome statuses.

@@ -54,18 +54,29 @@ type Controls interface {
 	Check(ctx context.Context, tenant string, req *policy.Request) (hit *ControlHit, version int64, err error)
 }
 
-// ScanResult is what the scanners found in a request's args.
+// ScanResult is what the scanners found in a value (a request's args or
+// an outcome's output).
 type ScanResult struct {
 	Findings   []event.DecisionFinding
 	Incomplete bool
-	// RedactedArgs are the args with every finding replaced by a typed
-	// placeholder: what the ledger records.
-	RedactedArgs map[string]any
+	// Redacted is the value with every finding replaced by a typed
+	// placeholder: what the ledger records. Nil means "as given" (only a
+	// scanner that found nothing may leave it nil).
+	Redacted any
+	// Redact, if set, returns the value with the findings pick selects
+	// redacted: what an answer shows under the policy's redact_args or
+	// redact_outputs.
+	Redact func(pick func(event.DecisionFinding) bool) any
 }
 
 // Scanner scans a request's args.
 type Scanner interface {
 	ScanArgs(ctx context.Context, tenant string, req *policy.Request) (*ScanResult, error)
+}
+
+// OutputScanner scans an outcome's output.
+type OutputScanner interface {
+	ScanOutput(ctx context.Context, tenant string, output any) (*ScanResult, error)
 }
 
 // Appender records a decision; *ledger.Ledger is one.
@@ -90,6 +101,9 @@ type Answer struct {
 	Seq       int64                   `json:"seq"`
 	LeafHash  string                  `json:"leaf_hash"`
 	Findings  []event.DecisionFinding `json:"findings,omitempty"`
+	// ArgsRedacted is present when the policy redacts args (redact_args)
+	// and a finding it names was found.
+	ArgsRedacted any `json:"args_redacted,omitempty"`
 }
 
 // ErrUnrecorded means the decision could not be recorded: nothing may be
@@ -104,7 +118,8 @@ func (g *Gate) Decide(ctx context.Context, tenant, actor string, req *policy.Req
 		Args:      req.Args,
 		Context:   contextMap(req.Context),
 	}
-	d := g.decide(ctx, tenant, req, body)
+	var argsRedacted any
+	d := g.decide(ctx, tenant, req, body, &argsRedacted)
 	body.Decision, body.Rules, body.Default = d.Effect, d.Rules, d.Default
 	for _, r := range d.Reasons {
 		body.Reasons = append(body.Reasons, event.DecisionReason{Code: r.Code, Rule: r.Rule, Message: r.Message})
@@ -120,11 +135,11 @@ func (g *Gate) Decide(ctx context.Context, tenant, actor string, req *policy.Req
 		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
 	}
 	return &Answer{Decision: d.Effect, Reasons: d.Reasons, ReceiptID: ack.ID, Seq: ack.Seq,
-		LeafHash: ledger.EncodeHash(ack.LeafHash), Findings: body.Findings}, nil
+		LeafHash: ledger.EncodeHash(ack.LeafHash), Findings: answerFindings(body.Findings), ArgsRedacted: argsRedacted}, nil
 }
 
 // decide evaluates; every failure becomes a deny with code error.
-func (g *Gate) decide(ctx context.Context, tenant string, req *policy.Request, body *event.Decision) *policy.Decision {
+func (g *Gate) decide(ctx context.Context, tenant string, req *policy.Request, body *event.Decision, argsOut *any) *policy.Decision {
 	if g.Controls != nil {
 		hit, version, err := g.Controls.Check(ctx, tenant, req)
 		body.ControlsSeen = version
@@ -139,7 +154,7 @@ func (g *Gate) decide(ctx context.Context, tenant string, req *policy.Request, b
 		if hit != nil {
 			// A require_approval switch makes anything the policy would
 			// allow need approval; a deny still denies.
-			d := g.evaluate(ctx, tenant, req, body)
+			d := g.evaluate(ctx, tenant, req, body, argsOut)
 			if d.Effect != policy.Deny {
 				d.Effect = policy.RequireApproval
 				d.Reasons = append([]policy.Reason{{Code: "control", Rule: hit.ID, Message: hit.Reason}}, d.Reasons...)
@@ -147,22 +162,38 @@ func (g *Gate) decide(ctx context.Context, tenant string, req *policy.Request, b
 			return d
 		}
 	}
-	return g.evaluate(ctx, tenant, req, body)
+	return g.evaluate(ctx, tenant, req, body, argsOut)
 }
 
-func (g *Gate) evaluate(ctx context.Context, tenant string, req *policy.Request, body *event.Decision) *policy.Decision {
+func (g *Gate) evaluate(ctx context.Context, tenant string, req *policy.Request, body *event.Decision, argsOut *any) (d *policy.Decision) {
 	in := &policy.Input{Request: req}
+	var scanned *ScanResult
 	body.ScanComplete = true
 	if g.Scanner != nil {
 		res, err := g.Scanner.ScanArgs(ctx, tenant, req)
 		if err != nil {
-			body.ScanComplete = false
+			// Args nobody has read for secrets are not recorded.
+			body.ScanComplete, body.Args = false, map[string]any{}
 			return errorDecision("the request could not be scanned")
 		}
 		body.Findings, body.ScanComplete = res.Findings, !res.Incomplete
-		if res.RedactedArgs != nil {
-			body.Args = res.RedactedArgs
+		switch {
+		case res.Incomplete:
+			// Part of the args was never read: what it holds is unknown,
+			// so none of them is recorded. The policy's on_incomplete
+			// decides the answer.
+			body.Args = map[string]any{}
+		case len(res.Findings) > 0:
+			m, ok := res.Redacted.(map[string]any)
+			if !ok {
+				// Args with findings that cannot be recorded redacted are
+				// not recorded at all, and nothing is allowed.
+				body.Args = map[string]any{}
+				return errorDecision("the request's args could not be redacted")
+			}
+			body.Args = m
 		}
+		scanned = res
 		in.ScanIncomplete = res.Incomplete
 		for _, f := range res.Findings {
 			in.Findings = append(in.Findings, policy.Finding{Category: f.Category, Rule: f.Rule, Severity: f.Severity, Path: f.Path})
@@ -176,7 +207,32 @@ func (g *Gate) evaluate(ctx context.Context, tenant string, req *policy.Request,
 		return errorDecision("the active policy could not be loaded")
 	}
 	body.Policy = &event.PolicyRef{Name: active.Policy.Name, Version: active.Version, Digest: active.Policy.Digest}
-	return active.Policy.Evaluate(in)
+	d = active.Policy.Evaluate(in)
+	if scanned != nil && scanned.Redact != nil {
+		pol := active.Policy
+		for _, f := range scanned.Findings {
+			if pol.RedactArgs(f.Category, f.Severity) {
+				*argsOut = scanned.Redact(func(f event.DecisionFinding) bool { return pol.RedactArgs(f.Category, f.Severity) })
+				break
+			}
+		}
+	}
+	return d
+}
+
+// answerFindings are the findings as answered: the value HMACs stay in
+// the ledger (a caller holding the value has no use for it, and an
+// answer is logged by clients in places the ledger is not).
+func answerFindings(fs []event.DecisionFinding) []event.DecisionFinding {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]event.DecisionFinding, len(fs))
+	for i, f := range fs {
+		f.ValueHMAC = ""
+		out[i] = f
+	}
+	return out
 }
 
 func errorDecision(msg string) *policy.Decision {

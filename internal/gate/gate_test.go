@@ -196,8 +196,8 @@ func TestFindingsChangeTheDecisionAndAreRedacted(t *testing.T) {
 	g.Scanner = scannerFunc(func(context.Context, string, *policy.Request) (*gate.ScanResult, error) { return res, scanErr })
 
 	res = &gate.ScanResult{
-		Findings:     []event.DecisionFinding{{Category: "secret.aws-access-token", Rule: "aws", Severity: "high", Path: "/args/note", Start: 0, End: 20}},
-		RedactedArgs: map[string]any{"amount": int64(100), "note": "[REDACTED:secret.aws-access-token]"},
+		Findings: []event.DecisionFinding{{Category: "secret.aws-access-token", Rule: "aws", Severity: "high", Path: "/args/note", Start: 0, End: 20}},
+		Redacted: map[string]any{"amount": int64(100), "note": "[REDACTED:secret.aws-access-token]"},
 	}
 	req := charge(100)
 	req.Args["note"] = "AKIAIOSFODNN7EXAMPLE"

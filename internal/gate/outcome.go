@@ -20,6 +20,13 @@ type OutcomeAnswer struct {
 	Seq       int64  `json:"seq"`
 	LeafHash  string `json:"leaf_hash"`
 	Status    string `json:"status"`
+	// Findings are what the scanners found in the output (offsets and
+	// rule ids, never values).
+	Findings []event.DecisionFinding `json:"findings,omitempty"`
+	// Output is the output with the findings the policy's redact_outputs
+	// names redacted; present when there were findings.
+	Output       any  `json:"output,omitempty"`
+	ScanComplete bool `json:"scan_complete"`
 }
 
 // Outcome records what happened when the action of an allowed decision
@@ -27,7 +34,8 @@ type OutcomeAnswer struct {
 // of the outcome entry, so that two reports racing for one receipt (on
 // any replica) record exactly one.
 func (g *Gate) Outcome(ctx context.Context, tenant, actor, receiptID string, o *policy.Outcome) (*OutcomeAnswer, error) {
-	body := &event.Outcome{ReceiptID: receiptID, Status: o.Status, Output: o.Output, DurationMS: o.DurationMS, Error: o.Error}
+	body := &event.Outcome{ReceiptID: receiptID, Status: o.Status, DurationMS: o.DurationMS, Error: o.Error}
+	answered := g.scanOutput(ctx, tenant, o.Output, body)
 	req, err := event.New(event.KindOutcome, actor, body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
@@ -57,5 +65,43 @@ func (g *Gate) Outcome(ctx context.Context, tenant, actor, receiptID string, o *
 		}
 		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
 	}
-	return &OutcomeAnswer{ReceiptID: receiptID, Seq: ack.Seq, LeafHash: ledger.EncodeHash(ack.LeafHash), Status: o.Status}, nil
+	return &OutcomeAnswer{ReceiptID: receiptID, Seq: ack.Seq, LeafHash: ledger.EncodeHash(ack.LeafHash), Status: o.Status,
+		Findings: answerFindings(body.Findings), Output: answered, ScanComplete: body.ScanComplete}, nil
+}
+
+// scanOutput scans an outcome's output and fills what body records: the
+// output with every finding redacted, or nothing when it could not be
+// scanned in full. It returns what the answer shows: the output redacted
+// as the active policy's redact_outputs says (everything redacted when the
+// policy cannot be read), or nil when there was nothing to redact.
+func (g *Gate) scanOutput(ctx context.Context, tenant string, output any, body *event.Outcome) any {
+	if output == nil {
+		body.ScanComplete = true
+		return nil
+	}
+	sc, ok := g.Scanner.(OutputScanner)
+	if !ok || g.Scanner == nil {
+		// No scanner in this gate: recorded as given, as args are.
+		body.Output, body.ScanComplete = output, true
+		return nil
+	}
+	res, err := sc.ScanOutput(ctx, tenant, output)
+	if err != nil || res.Incomplete {
+		return nil
+	}
+	body.ScanComplete, body.Findings = true, res.Findings
+	if len(res.Findings) == 0 {
+		body.Output = output
+		return nil
+	}
+	body.Output = res.Redacted
+	if res.Redact == nil {
+		return res.Redacted
+	}
+	active, err := g.Policies.Active(ctx, tenant)
+	if err != nil || active == nil || active.Policy == nil {
+		return res.Redacted
+	}
+	pol := active.Policy
+	return res.Redact(func(f event.DecisionFinding) bool { return pol.RedactOutputs(f.Category, f.Severity) })
 }

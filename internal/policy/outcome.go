@@ -65,17 +65,27 @@ func DecodeOutcome(data []byte) (*Outcome, error) {
 	}
 	out := &Outcome{Status: w.Status, DurationMS: w.DurationMS, Error: w.Error}
 	if len(w.Output) > 0 && string(w.Output) != "null" {
-		d := json.NewDecoder(bytes.NewReader(w.Output))
-		d.UseNumber()
-		var v any
-		if err := d.Decode(&v); err != nil {
-			return nil, bad("output: %v", err)
-		}
-		c, err := convert(v, "output", 1)
+		v, err := DecodeValue(w.Output, "output")
 		if err != nil {
-			return nil, bad("%v", err)
+			return nil, err
 		}
-		out.Output = c
+		out.Output = v
 	}
 	return out, nil
+}
+
+// DecodeValue decodes one JSON value (any type) with the number and depth
+// rules of DecodeRequest; name prefixes its errors.
+func DecodeValue(raw json.RawMessage, name string) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrBadRequest, name, err)
+	}
+	c, err := convert(v, name, 1)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	return c, nil
 }
