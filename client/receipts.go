@@ -126,3 +126,41 @@ func (c *Client) Receipts(ctx context.Context, rq ReceiptQuery) (*ReceiptPage, e
 	}
 	return &p, nil
 }
+
+// Finding is what a scanner found: where, never the value.
+type Finding struct {
+	Category   string  `json:"category"`
+	Rule       string  `json:"rule"`
+	Severity   string  `json:"severity"`
+	Confidence float64 `json:"confidence"`
+	Path       string  `json:"path"`
+	Start      int     `json:"start"`
+	End        int     `json:"end"`
+	InKey      bool    `json:"in_key,omitempty"`
+}
+
+// ScanResult is the answer of POST /v1/scan.
+type ScanResult struct {
+	Findings   []Finding `json:"findings"`
+	Incomplete bool      `json:"incomplete"`
+	Why        string    `json:"why,omitempty"`
+}
+
+// ScanText runs the server's scanners on text (provenance "argument",
+// "output" or "tool_description"; empty means argument). Nothing is
+// recorded.
+func (c *Client) ScanText(ctx context.Context, text, provenance string) (*ScanResult, error) {
+	body, err := json.Marshal(map[string]any{"text": text, "provenance": provenance})
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.do(ctx, http.MethodPost, "/v1/scan", nil, strings.NewReader(string(body)))
+	if err != nil {
+		return nil, err
+	}
+	var r ScanResult
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("warden POST /v1/scan: decode: %w", err)
+	}
+	return &r, nil
+}

@@ -75,6 +75,10 @@ type Input struct {
 	Text       string
 	Provenance Provenance
 	InKey      bool // the string is an object key
+	// Key is the name of the object member whose value the string is
+	// ("password" for {"password": "…"}); empty for keys, array elements
+	// and text. It lets a detector read a member as an assignment.
+	Key string
 }
 
 // Detector finds matches in one string. Detect appends to out and returns
@@ -182,7 +186,7 @@ func (r *run) stop(why string) bool {
 }
 
 // scanString runs every detector over one string; false ends the scan.
-func (r *run) scanString(text, path string, inKey bool) bool {
+func (r *run) scanString(text, path string, inKey bool, member string) bool {
 	r.strings++
 	r.bytes += len(text)
 	switch {
@@ -196,7 +200,7 @@ func (r *run) scanString(text, path string, inKey bool) bool {
 	if text == "" {
 		return true
 	}
-	in := Input{Text: text, Provenance: r.prov, InKey: inKey}
+	in := Input{Text: text, Provenance: r.prov, InKey: inKey, Key: member}
 	for _, d := range r.s.detectors {
 		if r.s.now().After(r.deadline) {
 			return !r.stop("the scan ran out of time")
@@ -219,7 +223,7 @@ func (r *run) scanString(text, path string, inKey bool) bool {
 // ScanText scans one string; root is the path its findings carry.
 func (s *Scanner) ScanText(ctx context.Context, text, root string, prov Provenance) Result {
 	r := s.start(ctx, prov)
-	r.scanString(text, root, false)
+	r.scanString(text, root, false, "")
 	return r.finish()
 }
 
@@ -229,20 +233,20 @@ func (s *Scanner) ScanText(ctx context.Context, text, root string, prov Provenan
 // ("/args"); findings carry the pointer of their string under it.
 func (s *Scanner) ScanValue(ctx context.Context, v any, root string, prov Provenance) Result {
 	r := s.start(ctx, prov)
-	r.walk(v, root, 0)
+	r.walk(v, root, 0, "")
 	return r.finish()
 }
 
 // MaxDepth bounds the nesting a scan follows.
 const MaxDepth = 64
 
-func (r *run) walk(v any, path string, depth int) bool {
+func (r *run) walk(v any, path string, depth int, member string) bool {
 	if depth > MaxDepth {
 		return !r.stop("the value is nested deeper than the scan limit")
 	}
 	switch x := v.(type) {
 	case string:
-		return r.scanString(x, path, false)
+		return r.scanString(x, path, false, member)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -251,13 +255,13 @@ func (r *run) walk(v any, path string, depth int) bool {
 		slices.Sort(keys)
 		for _, k := range keys {
 			p := path + "/" + EscapePointer(k)
-			if !r.scanString(k, p, true) || !r.walk(x[k], p, depth+1) {
+			if !r.scanString(k, p, true, "") || !r.walk(x[k], p, depth+1, k) {
 				return false
 			}
 		}
 	case []any:
 		for i, e := range x {
-			if !r.walk(e, path+"/"+itoa(i), depth+1) {
+			if !r.walk(e, path+"/"+itoa(i), depth+1, "") {
 				return false
 			}
 		}
