@@ -26,6 +26,8 @@ import (
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/scan/detect"
+	"github.com/wardenhq/warden/internal/scan/pii"
 	"github.com/wardenhq/warden/internal/store/postgres"
 )
 
@@ -57,6 +59,8 @@ type serveConfig struct {
 	// KeysFile, if set, receives the bootstrap keys instead of stdout
 	// (for services whose stdout goes to a log).
 	KeysFile string
+	// PhoneRegion is the scanner's default region for phone numbers.
+	PhoneRegion string
 }
 
 func (c *serveConfig) Validate() error {
@@ -65,6 +69,9 @@ func (c *serveConfig) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if err := (pii.Options{DefaultRegion: c.PhoneRegion}).Validate(); err != nil {
+		return fmt.Errorf("--phone-region %q: %w", c.PhoneRegion, err)
 	}
 	if postgres.IsURL(c.Database) && c.SigningKey == "" {
 		return errors.New("--signing-key is required with PostgreSQL: every replica must sign with the same key; " +
@@ -138,6 +145,7 @@ time signs checkpoints; it is replaced within seconds if it dies.`,
 	f.StringVar(&c.TLSKey, "tls-key", "", "TLS private key file")
 	f.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&c.PhoneRegion, "phone-region", detect.DefaultPhoneRegion, "region of phone numbers written without a country code (scanning)")
 	return cmd
 }
 
@@ -237,10 +245,16 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		_ = l.Close(context.Background())
 		return fmt.Errorf("first start: default policy: %w", err)
 	}
-	decisions := &gate.Gate{Policies: gate.CurrentFunc(policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader)}
+	scanner, err := newScanner(c.PhoneRegion)
+	if err != nil {
+		_ = l.Close(context.Background())
+		return err
+	}
+	decisions := &gate.Gate{Policies: gate.CurrentFunc(policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader),
+		Scanner: &gate.Content{Scanner: scanner, Secret: key.redaction}}
 
 	srv := api.New(api.Config{Store: db, Ledger: l, Origin: origin, VerifierKey: key.verifier, Logger: logger, Metrics: metrics,
-		Gate: decisions, Policies: policies})
+		Gate: decisions, Policies: policies, Scanner: scanner})
 	hs := &http.Server{
 		Addr:              c.Listen,
 		Handler:           srv.Handler(),

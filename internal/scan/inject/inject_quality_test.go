@@ -1,0 +1,253 @@
+package inject
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/wardenhq/warden/internal/scan"
+)
+
+// testdata is the shared labelled data (see its SOURCES.md), read in
+// place from the package directory: internal/scan/inject → /work/shared.
+var testdata = filepath.Join("..", "..", "..", "..", "shared", "testdata")
+
+// row is one labelled line of the injection sets.
+type row struct {
+	ID          string `json:"id"`
+	Text        string `json:"text"`
+	Label       int    `json:"label"`
+	Category    string `json:"category"`     // pib
+	AttackClass string `json:"attack_class"` // agt
+	BypassClass string `json:"bypass_class"` // agt
+	SourceType  string `json:"source_type"`  // agt
+}
+
+func readRows(t *testing.T, name string) []row {
+	t.Helper()
+	path := filepath.Join(testdata, name)
+	rows, err := loadRows(path)
+	if os.IsNotExist(err) {
+		t.Skipf("labelled data %s is missing (the shared testdata directory sits beside the repository); skipping", path)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		t.Fatalf("%s holds no rows", path)
+	}
+	return rows
+}
+
+// readRowsOrNil reads rows for tests that also run without the data.
+func readRowsOrNil(name string) []row {
+	rows, _ := loadRows(filepath.Join(testdata, name))
+	return rows
+}
+
+func loadRows(path string) ([]row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rows []row
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<22)
+	for n := 1; sc.Scan(); n++ {
+		var r row
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, n, err)
+		}
+		rows = append(rows, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return rows, nil
+}
+
+// tally counts a confusion matrix.
+type tally struct{ tp, fp, fn, tn int }
+
+func (c *tally) add(label int, detected bool) {
+	switch {
+	case label == 1 && detected:
+		c.tp++
+	case label == 1:
+		c.fn++
+	case detected:
+		c.fp++
+	default:
+		c.tn++
+	}
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func (c tally) precision() float64 { return ratio(c.tp, c.tp+c.fp) }
+func (c tally) recall() float64    { return ratio(c.tp, c.tp+c.fn) }
+func (c tally) fpr() float64       { return ratio(c.fp, c.fp+c.tn) }
+func (c tally) f1() float64 {
+	p, r := c.precision(), c.recall()
+	if p+r == 0 {
+		return 0
+	}
+	return 2 * p * r / (p + r)
+}
+
+func (c tally) String() string {
+	return fmt.Sprintf("n=%d tp=%d fp=%d fn=%d tn=%d precision=%.3f recall=%.3f fpr=%.3f f1=%.3f",
+		c.tp+c.fp+c.fn+c.tn, c.tp, c.fp, c.fn, c.tn, c.precision(), c.recall(), c.fpr(), c.f1())
+}
+
+// detectedAt is the operating point: a row is detected when a match of
+// category injection or jailbreak has severity medium or above.
+func detectedAt(d *Detector, text string, prov scan.Provenance) bool {
+	for _, m := range d.Detect(scan.Input{Text: text, Provenance: prov}, nil) {
+		if (m.Category == scan.Injection || m.Category == scan.Jailbreak) && scan.SeverityRank(m.Severity) >= scan.SeverityRank(scan.Medium) {
+			return true
+		}
+	}
+	return false
+}
+
+// agtProvenance reads the agt source type as provenance: retrieved
+// chunks, documents and tool results are what an agent reads.
+func agtProvenance(source string) scan.Provenance {
+	switch source {
+	case "tool_result", "rag_chunk", "document":
+		return scan.Output
+	}
+	return scan.Argument
+}
+
+// TestQuality measures the detector on the labelled injection sets and
+// fails when its share of the combined target is not met: recall ≥ 0.85
+// on the rows it owns (pib prompt-injection, jailbreak, memory-poisoning
+// and every agt attack) and FPR ≤ 3% on every label-0 row of both files.
+// Every row is scanned as scan.Argument (the conservative reading: no
+// provenance boost); the agt rows are measured again with their
+// source_type as provenance, for information.
+func TestQuality(t *testing.T) {
+	pib := readRows(t, filepath.Join("injection", "pib_v1.jsonl"))
+	agt := readRows(t, filepath.Join("injection", "agt_pi_fixture_smoke_v1.jsonl"))
+	d := New(Options{})
+
+	var owned, benign tally
+	var missed, falsePos []string
+	groups := map[string]*tally{}
+	group := func(key string, label int, hit bool) {
+		if groups[key] == nil {
+			groups[key] = &tally{}
+		}
+		groups[key].add(label, hit)
+	}
+	for _, set := range []struct {
+		name string
+		rows []row
+	}{{"pib_v1", pib}, {"agt_pi_fixture_smoke_v1", agt}} {
+		var file, withProv tally
+		for _, r := range set.rows {
+			hit := detectedAt(d, r.Text, scan.Argument)
+			file.add(r.Label, hit)
+			if set.name == "pib_v1" {
+				group("pib category="+r.Category, r.Label, hit)
+				if r.Label == 1 && (r.Category == "prompt-injection" || r.Category == "jailbreak" || r.Category == "memory-poisoning") {
+					owned.add(1, hit)
+				}
+			} else {
+				group("agt attack_class="+r.AttackClass, r.Label, hit)
+				group("agt bypass_class="+r.BypassClass, r.Label, hit)
+				if r.Label == 1 {
+					owned.add(1, hit)
+				}
+				withProv.add(r.Label, detectedAt(d, r.Text, agtProvenance(r.SourceType)))
+			}
+			if r.Label == 0 {
+				benign.add(0, hit)
+				if hit {
+					falsePos = append(falsePos, r.ID)
+				}
+			} else if !hit && (set.name != "pib_v1" || r.Category == "prompt-injection" || r.Category == "jailbreak" || r.Category == "memory-poisoning") {
+				missed = append(missed, r.ID)
+			}
+		}
+		t.Logf("%s (as arguments): %v", set.name, file)
+		if set.name != "pib_v1" {
+			t.Logf("%s (source_type as provenance): %v", set.name, withProv)
+		}
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		t.Logf("  %-45s %v", k, *groups[k])
+	}
+	t.Logf("owned attack rows: recall=%.3f (%d/%d); missed: %s", owned.recall(), owned.tp, owned.tp+owned.fn, strings.Join(missed, " "))
+	t.Logf("label-0 rows of both files: fpr=%.3f (%d/%d); false positives: %s", benign.fpr(), benign.fp, benign.fp+benign.tn, strings.Join(falsePos, " "))
+	if benign.fpr() > 0.03 {
+		t.Errorf("FPR on label-0 rows = %.3f, want ≤ 0.03", benign.fpr())
+	}
+	if owned.recall() < 0.85 {
+		t.Errorf("recall on owned attack rows = %.3f, want ≥ 0.85", owned.recall())
+	}
+}
+
+// TestQualityOtherBenign measures false positives on the shared sets
+// that hold no attacks at all (personal data, credentials, code and
+// config samples, real MCP tool lists), read as a tool's output — the
+// provenance that weighs most — and the tool lists as tool descriptions.
+// A medium finding on them is a false positive; it fails above 1%.
+func TestQualityOtherBenign(t *testing.T) {
+	d := New(Options{})
+	var all tally
+	for _, name := range []string{"pii/presidio_synth_v2.jsonl", "pii/pib_pii.jsonl", "secrets/gitleaks_rule_cases.jsonl", "secrets/pib_credentials.jsonl"} {
+		var c tally
+		for _, r := range readRows(t, name) {
+			hit := detectedAt(d, r.Text, scan.Output)
+			c.add(0, hit)
+			all.add(0, hit)
+		}
+		t.Logf("%s (as outputs): %d texts, fpr=%.4f", name, c.fp+c.tn, c.fpr())
+	}
+	for _, name := range []string{"mcp/server-everything-2026.8.31.tools-list.json", "mcp/server-filesystem-2026.8.31.tools-list.json"} {
+		b, err := os.ReadFile(filepath.Join(testdata, name))
+		if err != nil {
+			t.Fatalf("read %s: %v", name, err)
+		}
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		res := scan.New(scan.Limits{}, d).ScanValue(t.Context(), v, "", scan.ToolDescription)
+		if res.Incomplete {
+			t.Fatalf("%s: scan incomplete: %s", name, res.Why)
+		}
+		medium := 0
+		for _, f := range res.Findings {
+			if scan.SeverityRank(f.Severity) >= scan.SeverityRank(scan.Medium) {
+				medium++
+				t.Logf("%s: %s %s at %s", name, f.Rule, f.Severity, f.Path)
+			}
+		}
+		t.Logf("%s (as tool descriptions): %d findings, %d medium or above", name, len(res.Findings), medium)
+		all.add(0, medium > 0)
+	}
+	t.Logf("all: fpr=%.4f (%d/%d)", all.fpr(), all.fp, all.fp+all.tn)
+	if all.fpr() > 0.01 {
+		t.Errorf("FPR on attack-free sets = %.4f, want ≤ 0.01", all.fpr())
+	}
+}
