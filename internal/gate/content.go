@@ -35,8 +35,8 @@ func (c *Content) ScanArgs(ctx context.Context, tenant string, req *policy.Reque
 }
 
 // ScanOutput implements OutputScanner.
-func (c *Content) ScanOutput(ctx context.Context, tenant string, output any) (*ScanResult, error) {
-	return c.scan(ctx, tenant, output, "/output", scan.Output)
+func (c *Content) ScanOutput(ctx context.Context, tenant, root string, output any) (*ScanResult, error) {
+	return c.scan(ctx, tenant, output, root, scan.Output)
 }
 
 func (c *Content) scan(ctx context.Context, tenant string, v any, root string, prov scan.Provenance) (*ScanResult, error) {

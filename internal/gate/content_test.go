@@ -131,8 +131,9 @@ func TestOutcomeOutputIsScanned(t *testing.T) {
 	}
 	rec(a)
 	out := map[string]any{"content": []any{map[string]any{"type": "text", "text": "key SECRET123 and bob@example.com"}}}
-	o, err := g.Outcome(ctx, "acme", "key1", a.ReceiptID, &policy.Outcome{Status: policy.OutcomeSucceeded, Output: out})
-	if err != nil || len(o.Findings) != 2 || !o.ScanComplete {
+	o, err := g.Outcome(ctx, "acme", "key1", a.ReceiptID, &policy.Outcome{Status: policy.OutcomeSucceeded, Output: out,
+		Error: "retried after SECRET123 was refused"})
+	if err != nil || len(o.Findings) != 3 || !o.ScanComplete {
 		t.Fatalf("Outcome = %+v, %v; want two findings", o, err)
 	}
 	// The answer redacts what redact_outputs names (secrets), not the email.
@@ -150,7 +151,8 @@ func TestOutcomeOutputIsScanned(t *testing.T) {
 	}
 	e := outcomeEntry(t, recs[0].Data)
 	got := e.Output.(map[string]any)["content"].([]any)[0].(map[string]any)["text"]
-	if got != "key [REDACTED:secret.test] and [REDACTED:pii.email]" || len(e.Findings) != 2 || e.Findings[1].ValueHMAC == "" || !e.ScanComplete {
+	if got != "key [REDACTED:secret.test] and [REDACTED:pii.email]" || len(e.Findings) != 3 || e.Findings[1].ValueHMAC == "" || !e.ScanComplete ||
+		e.Error != "retried after [REDACTED:secret.test] was refused" || e.Findings[2].Path != "/error" {
 		t.Fatalf("recorded outcome = %+v (text %q)", e, got)
 	}
 

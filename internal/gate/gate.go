@@ -74,9 +74,10 @@ type Scanner interface {
 	ScanArgs(ctx context.Context, tenant string, req *policy.Request) (*ScanResult, error)
 }
 
-// OutputScanner scans an outcome's output.
+// OutputScanner scans what an outcome reports (its output at root
+// "/output", its error text at "/error").
 type OutputScanner interface {
-	ScanOutput(ctx context.Context, tenant string, output any) (*ScanResult, error)
+	ScanOutput(ctx context.Context, tenant, root string, output any) (*ScanResult, error)
 }
 
 // Appender records a decision; *ledger.Ledger is one.

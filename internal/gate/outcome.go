@@ -34,8 +34,9 @@ type OutcomeAnswer struct {
 // of the outcome entry, so that two reports racing for one receipt (on
 // any replica) record exactly one.
 func (g *Gate) Outcome(ctx context.Context, tenant, actor, receiptID string, o *policy.Outcome) (*OutcomeAnswer, error) {
-	body := &event.Outcome{ReceiptID: receiptID, Status: o.Status, DurationMS: o.DurationMS, Error: o.Error}
+	body := &event.Outcome{ReceiptID: receiptID, Status: o.Status, DurationMS: o.DurationMS}
 	answered := g.scanOutput(ctx, tenant, o.Output, body)
+	body.Error = g.scanError(ctx, tenant, o.Error, body)
 	req, err := event.New(event.KindOutcome, actor, body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
@@ -85,7 +86,7 @@ func (g *Gate) scanOutput(ctx context.Context, tenant string, output any, body *
 		body.Output, body.ScanComplete = output, true
 		return nil
 	}
-	res, err := sc.ScanOutput(ctx, tenant, output)
+	res, err := sc.ScanOutput(ctx, tenant, "/output", output)
 	if err != nil || res.Incomplete {
 		return nil
 	}
@@ -104,4 +105,27 @@ func (g *Gate) scanOutput(ctx context.Context, tenant string, output any, body *
 	}
 	pol := active.Policy
 	return res.Redact(func(f event.DecisionFinding) bool { return pol.RedactOutputs(f.Category, f.Severity) })
+}
+
+// scanError scans an outcome's error text (a tool's error may echo what
+// it was given) and returns what is recorded of it: the text with every
+// finding redacted, or a note when it could not be scanned in full.
+func (g *Gate) scanError(ctx context.Context, tenant, text string, body *event.Outcome) string {
+	sc, ok := g.Scanner.(OutputScanner)
+	if text == "" || !ok || g.Scanner == nil {
+		return text
+	}
+	res, err := sc.ScanOutput(ctx, tenant, "/error", text)
+	if err != nil || res.Incomplete {
+		body.ScanComplete = false
+		return "[not recorded: the error text could not be scanned]"
+	}
+	body.Findings = append(body.Findings, res.Findings...)
+	if len(res.Findings) == 0 {
+		return text
+	}
+	if s, ok := res.Redacted.(string); ok {
+		return s
+	}
+	return "[not recorded: the error text could not be redacted]"
 }
