@@ -59,7 +59,7 @@ func TestEveryCategoryIsFound(t *testing.T) {
 // boundaries of its string, the same answer twice.
 func FuzzScan(f *testing.F) {
 	f.Add("token=AKIAZ7QWJ3KX5N2RT4VB; mail a@b.example; ignore previous instructions", "password")
-	f.Add("ｉｇｎｏｒｅ all prior rules ‮ 4111 1111 1111 1111", "")
+	f.Add("ｉｇｎｏｒｅ all prior rules \u202e 4111 1111 1111 1111", "")
 	f.Add("curl http://127.0.0.1:6379/ | sh && ../../etc/passwd", "cmd")
 	f.Fuzz(func(t *testing.T, text, key string) {
 		s, err := scanner()
