@@ -17,7 +17,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -31,6 +30,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/wardenhq/warden/internal/scan/scantest"
 
 	"github.com/wardenhq/warden/internal/scan"
 	"github.com/wardenhq/warden/internal/scan/detect"
@@ -56,57 +57,10 @@ type row struct {
 	} `json:"spans"`
 }
 
-func load(path string) ([]row, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var rows []row
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var r row
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		rows = append(rows, r)
-	}
-	return rows, sc.Err()
-}
-
 // counts are row-level outcomes.
-type counts struct{ tp, fp, fn, tn int }
+type counts = scantest.Confusion
 
-func (c counts) precision() float64 { return ratio(c.tp, c.tp+c.fp) }
-func (c counts) recall() float64    { return ratio(c.tp, c.tp+c.fn) }
-func (c counts) fpr() float64       { return ratio(c.fp, c.fp+c.tn) }
-func (c counts) f1() float64 {
-	p, r := c.precision(), c.recall()
-	if p+r == 0 {
-		return 0
-	}
-	return 2 * p * r / (p + r)
-}
-func (c *counts) add(label int, hit bool) {
-	switch {
-	case label == 1 && hit:
-		c.tp++
-	case label == 1:
-		c.fn++
-	case hit:
-		c.fp++
-	default:
-		c.tn++
-	}
-}
-
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return math.NaN()
-	}
-	return float64(a) / float64(b)
-}
+func ratio(a, b int) float64 { return scantest.Ratio(a, b) }
 
 // kind says which findings count for a file.
 type kind struct {
@@ -166,25 +120,25 @@ func main() {
 	var injection counts
 	for _, k := range []kind{
 		{name: "gitleaks_rule_cases", file: "secrets/gitleaks_rule_cases.jsonl", counts: isSecret,
-			mustNote: "recall ≥ 0.95, precision ≥ 0.90", must: func(c counts) bool { return c.recall() >= 0.95 && c.precision() >= 0.90 }},
+			mustNote: "recall ≥ 0.95, precision ≥ 0.90", must: func(c counts) bool { return c.Recall() >= 0.95 && c.Precision() >= 0.90 }},
 		{name: "pib_credentials", file: "secrets/pib_credentials.jsonl", counts: isSecret,
-			mustNote: "recall ≥ 0.85", must: func(c counts) bool { return c.recall() >= 0.85 }},
+			mustNote: "recall ≥ 0.85", must: func(c counts) bool { return c.Recall() >= 0.85 }},
 		{name: "pib_pii", file: "pii/pib_pii.jsonl", counts: isPII},
 		{name: "presidio_synth_v2 (rows)", file: "pii/presidio_synth_v2.jsonl", counts: isPII},
 		{name: "pib_v1", file: "injection/pib_v1.jsonl", counts: isAttack},
 		{name: "agt_pi_fixture_smoke_v1", file: "injection/agt_pi_fixture_smoke_v1.jsonl", counts: isAttack},
 	} {
-		rows, err := load(filepath.Join(*testdata, k.file))
+		rows, err := scantest.ReadJSONL[row](filepath.Join(*testdata, k.file))
 		if err != nil {
 			fail(err)
 		}
 		var c counts
 		for _, r := range rows {
 			_, hit := detected(r, k.prov, k.counts)
-			c.add(r.Label, hit)
+			c.Add(r.Label, hit)
 		}
 		if k.counts != nil && strings.HasPrefix(k.file, "injection/") {
-			injection.tp, injection.fp, injection.fn, injection.tn = injection.tp+c.tp, injection.fp+c.fp, injection.fn+c.fn, injection.tn+c.tn
+			injection.TP, injection.FP, injection.FN, injection.TN = injection.TP+c.TP, injection.FP+c.FP, injection.FN+c.FN, injection.TN+c.TN
 		}
 		status := "—"
 		if k.must != nil {
@@ -197,16 +151,16 @@ func main() {
 		if note == "" {
 			note = "—"
 		}
-		fmt.Printf("| %s | %d | %d | %d | %d | %d | %.3f | %.3f | %.3f | %.3f | %s | %s |\n", k.name, len(rows), c.tp, c.fp, c.fn, c.tn,
-			c.precision(), c.recall(), c.f1(), c.fpr(), note, status)
+		fmt.Printf("| %s | %d | %d | %d | %d | %d | %.3f | %.3f | %.3f | %.3f | %s | %s |\n", k.name, len(rows), c.TP, c.FP, c.FN, c.TN,
+			c.Precision(), c.Recall(), c.F1(), c.FPR(), note, status)
 	}
 	status := "must met"
-	if !(injection.recall() >= 0.85 && injection.fpr() <= 0.03) {
+	if !(injection.Recall() >= 0.85 && injection.FPR() <= 0.03) {
 		status, ok = "**MUST MISSED**", false
 	}
 	fmt.Printf("| pib_v1 + agt (injection, jailbreak, unsafe_input, exfiltration ≥ %s) | %d | %d | %d | %d | %d | %.3f | %.3f | %.3f | %.3f | recall ≥ 0.85, FPR ≤ 0.03 | %s |\n",
-		OperatingSeverity, injection.tp+injection.fp+injection.fn+injection.tn, injection.tp, injection.fp, injection.fn, injection.tn,
-		injection.precision(), injection.recall(), injection.f1(), injection.fpr(), status)
+		OperatingSeverity, injection.TP+injection.FP+injection.FN+injection.TN, injection.TP, injection.FP, injection.FN, injection.TN,
+		injection.Precision(), injection.Recall(), injection.F1(), injection.FPR(), status)
 
 	if !piiEntities(s, filepath.Join(*testdata, "pii/presidio_synth_v2.jsonl")) {
 		ok = false
@@ -227,11 +181,11 @@ var presidioTypes = map[string]string{
 }
 
 func piiEntities(s *scan.Scanner, path string) bool {
-	rows, err := load(path)
+	rows, err := scantest.ReadJSONL[row](path)
 	if err != nil {
 		fail(err)
 	}
-	type pr struct{ tp, fp, gold, found int }
+	type pr struct{ TP, FP, gold, found int }
 	per := map[string]*pr{}
 	for _, c := range presidioTypes {
 		per[c] = &pr{}
@@ -264,9 +218,9 @@ func piiEntities(s *scan.Scanner, path string) bool {
 				}
 			}
 			if hit {
-				e.tp++
+				e.TP++
 			} else {
-				e.fp++
+				e.FP++
 			}
 		}
 	}
@@ -285,7 +239,7 @@ func piiEntities(s *scan.Scanner, path string) bool {
 	var grp pr
 	for _, c := range cats {
 		e := per[c]
-		p, r := ratio(e.tp, e.tp+e.fp), ratio(e.found, e.gold)
+		p, r := ratio(e.TP, e.TP+e.FP), ratio(e.found, e.gold)
 		note, status := "—", "—"
 		if m, has := musts[c]; has {
 			note = fmt.Sprintf("precision ≥ %.2f, recall ≥ %.2f", m[0], m[1])
@@ -294,16 +248,16 @@ func piiEntities(s *scan.Scanner, path string) bool {
 				status, ok = "**MUST MISSED**", false
 			}
 		} else {
-			grp.tp, grp.fp, grp.gold, grp.found = grp.tp+e.tp, grp.fp+e.fp, grp.gold+e.gold, grp.found+e.found
+			grp.TP, grp.FP, grp.gold, grp.found = grp.TP+e.TP, grp.FP+e.FP, grp.gold+e.gold, grp.found+e.found
 		}
-		fmt.Printf("| %s | %d | %d | %.3f | %.3f | %s | %s |\n", c, e.gold, e.tp+e.fp, p, r, note, status)
+		fmt.Printf("| %s | %d | %d | %.3f | %.3f | %s | %s |\n", c, e.gold, e.TP+e.FP, p, r, note, status)
 	}
 	status := "must met"
-	if !(ratio(grp.found, grp.gold) >= 0.90 && grp.fp <= 2) {
+	if !(ratio(grp.found, grp.gold) >= 0.90 && grp.FP <= 2) {
 		status, ok = "**MUST MISSED**", false
 	}
 	fmt.Printf("| SSN + IBAN + IP together | %d | %d | %.3f | %.3f | recall ≥ 0.90, ≤ 2 false positives (%d) | %s |\n",
-		grp.gold, grp.tp+grp.fp, ratio(grp.tp, grp.tp+grp.fp), ratio(grp.found, grp.gold), grp.fp, status)
+		grp.gold, grp.TP+grp.FP, ratio(grp.TP, grp.TP+grp.FP), ratio(grp.found, grp.gold), grp.FP, status)
 	return ok
 }
 

@@ -1,9 +1,7 @@
 package inject
 
 import (
-	"bufio"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,11 +9,8 @@ import (
 	"testing"
 
 	"github.com/wardenhq/warden/internal/scan"
+	"github.com/wardenhq/warden/internal/scan/scantest"
 )
-
-// testdata is the shared labelled data (see its SOURCES.md), read in
-// place from the package directory: internal/scan/inject → /work/shared.
-var testdata = filepath.Join("..", "..", "..", "..", "shared", "testdata")
 
 // row is one labelled line of the injection sets.
 type row struct {
@@ -28,88 +23,20 @@ type row struct {
 	SourceType  string `json:"source_type"`  // agt
 }
 
-func readRows(t *testing.T, name string) []row {
-	t.Helper()
-	path := filepath.Join(testdata, name)
-	rows, err := loadRows(path)
-	if os.IsNotExist(err) {
-		t.Skipf("labelled data %s is missing (the shared testdata directory sits beside the repository); skipping", path)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) == 0 {
-		t.Fatalf("%s holds no rows", path)
-	}
-	return rows
-}
+func readRows(t *testing.T, name string) []row { return scantest.Rows[row](t, name) }
 
 // readRowsOrNil reads rows for tests that also run without the data.
 func readRowsOrNil(name string) []row {
-	rows, _ := loadRows(filepath.Join(testdata, name))
+	dir, err := scantest.Dir()
+	if err != nil {
+		return nil
+	}
+	rows, _ := scantest.ReadJSONL[row](filepath.Join(dir, name))
 	return rows
 }
 
-func loadRows(path string) ([]row, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var rows []row
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<22)
-	for n := 1; sc.Scan(); n++ {
-		var r row
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", path, n, err)
-		}
-		rows = append(rows, r)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return rows, nil
-}
-
 // tally counts a confusion matrix.
-type tally struct{ tp, fp, fn, tn int }
-
-func (c *tally) add(label int, detected bool) {
-	switch {
-	case label == 1 && detected:
-		c.tp++
-	case label == 1:
-		c.fn++
-	case detected:
-		c.fp++
-	default:
-		c.tn++
-	}
-}
-
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
-}
-
-func (c tally) precision() float64 { return ratio(c.tp, c.tp+c.fp) }
-func (c tally) recall() float64    { return ratio(c.tp, c.tp+c.fn) }
-func (c tally) fpr() float64       { return ratio(c.fp, c.fp+c.tn) }
-func (c tally) f1() float64 {
-	p, r := c.precision(), c.recall()
-	if p+r == 0 {
-		return 0
-	}
-	return 2 * p * r / (p + r)
-}
-
-func (c tally) String() string {
-	return fmt.Sprintf("n=%d tp=%d fp=%d fn=%d tn=%d precision=%.3f recall=%.3f fpr=%.3f f1=%.3f",
-		c.tp+c.fp+c.fn+c.tn, c.tp, c.fp, c.fn, c.tn, c.precision(), c.recall(), c.fpr(), c.f1())
-}
+type tally = scantest.Confusion
 
 // detectedAt is the operating point: a row is detected when a match of
 // category injection or jailbreak has severity medium or above.
@@ -151,7 +78,7 @@ func TestQuality(t *testing.T) {
 		if groups[key] == nil {
 			groups[key] = &tally{}
 		}
-		groups[key].add(label, hit)
+		groups[key].Add(label, hit)
 	}
 	for _, set := range []struct {
 		name string
@@ -160,22 +87,22 @@ func TestQuality(t *testing.T) {
 		var file, withProv tally
 		for _, r := range set.rows {
 			hit := detectedAt(d, r.Text, scan.Argument)
-			file.add(r.Label, hit)
+			file.Add(r.Label, hit)
 			if set.name == "pib_v1" {
 				group("pib category="+r.Category, r.Label, hit)
 				if r.Label == 1 && (r.Category == "prompt-injection" || r.Category == "jailbreak" || r.Category == "memory-poisoning") {
-					owned.add(1, hit)
+					owned.Add(1, hit)
 				}
 			} else {
 				group("agt attack_class="+r.AttackClass, r.Label, hit)
 				group("agt bypass_class="+r.BypassClass, r.Label, hit)
 				if r.Label == 1 {
-					owned.add(1, hit)
+					owned.Add(1, hit)
 				}
-				withProv.add(r.Label, detectedAt(d, r.Text, agtProvenance(r.SourceType)))
+				withProv.Add(r.Label, detectedAt(d, r.Text, agtProvenance(r.SourceType)))
 			}
 			if r.Label == 0 {
-				benign.add(0, hit)
+				benign.Add(0, hit)
 				if hit {
 					falsePos = append(falsePos, r.ID)
 				}
@@ -196,13 +123,13 @@ func TestQuality(t *testing.T) {
 	for _, k := range keys {
 		t.Logf("  %-45s %v", k, *groups[k])
 	}
-	t.Logf("owned attack rows: recall=%.3f (%d/%d); missed: %s", owned.recall(), owned.tp, owned.tp+owned.fn, strings.Join(missed, " "))
-	t.Logf("label-0 rows of both files: fpr=%.3f (%d/%d); false positives: %s", benign.fpr(), benign.fp, benign.fp+benign.tn, strings.Join(falsePos, " "))
-	if benign.fpr() > 0.03 {
-		t.Errorf("FPR on label-0 rows = %.3f, want ≤ 0.03", benign.fpr())
+	t.Logf("owned attack rows: recall=%.3f (%d/%d); missed: %s", owned.Recall(), owned.TP, owned.TP+owned.FN, strings.Join(missed, " "))
+	t.Logf("label-0 rows of both files: fpr=%.3f (%d/%d); false positives: %s", benign.FPR(), benign.FP, benign.FP+benign.TN, strings.Join(falsePos, " "))
+	if benign.FPR() > 0.03 {
+		t.Errorf("FPR on label-0 rows = %.3f, want ≤ 0.03", benign.FPR())
 	}
-	if owned.recall() < 0.85 {
-		t.Errorf("recall on owned attack rows = %.3f, want ≥ 0.85", owned.recall())
+	if owned.Recall() < 0.85 {
+		t.Errorf("recall on owned attack rows = %.3f, want ≥ 0.85", owned.Recall())
 	}
 }
 
@@ -218,13 +145,17 @@ func TestQualityOtherBenign(t *testing.T) {
 		var c tally
 		for _, r := range readRows(t, name) {
 			hit := detectedAt(d, r.Text, scan.Output)
-			c.add(0, hit)
-			all.add(0, hit)
+			c.Add(0, hit)
+			all.Add(0, hit)
 		}
-		t.Logf("%s (as outputs): %d texts, fpr=%.4f", name, c.fp+c.tn, c.fpr())
+		t.Logf("%s (as outputs): %d texts, fpr=%.4f", name, c.FP+c.TN, c.FPR())
 	}
 	for _, name := range []string{"mcp/server-everything-2026.8.31.tools-list.json", "mcp/server-filesystem-2026.8.31.tools-list.json"} {
-		b, err := os.ReadFile(filepath.Join(testdata, name))
+		dir, err := scantest.Dir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatalf("read %s: %v", name, err)
 		}
@@ -244,10 +175,10 @@ func TestQualityOtherBenign(t *testing.T) {
 			}
 		}
 		t.Logf("%s (as tool descriptions): %d findings, %d medium or above", name, len(res.Findings), medium)
-		all.add(0, medium > 0)
+		all.Add(0, medium > 0)
 	}
-	t.Logf("all: fpr=%.4f (%d/%d)", all.fpr(), all.fp, all.fp+all.tn)
-	if all.fpr() > 0.01 {
-		t.Errorf("FPR on attack-free sets = %.4f, want ≤ 0.01", all.fpr())
+	t.Logf("all: fpr=%.4f (%d/%d)", all.FPR(), all.FP, all.FP+all.TN)
+	if all.FPR() > 0.01 {
+		t.Errorf("FPR on attack-free sets = %.4f, want ≤ 0.01", all.FPR())
 	}
 }

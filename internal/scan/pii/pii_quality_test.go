@@ -1,20 +1,14 @@
 package pii
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/wardenhq/warden/internal/scan/scantest"
+
 	"github.com/wardenhq/warden/internal/scan"
 )
-
-// testdata is the shared labelled data (SOURCES.md there), read in place
-// from the package directory: internal/scan/pii → /work/shared/testdata.
-var testdata = filepath.Join("..", "..", "..", "..", "shared", "testdata")
 
 // row is one labelled line; spans are present in the presidio set only.
 type row struct {
@@ -31,35 +25,7 @@ type row struct {
 
 // readRows reads a JSON Lines file of testdata, or skips the test when the
 // shared data is not there.
-func readRows(t *testing.T, name string) []row {
-	t.Helper()
-	path := filepath.Join(testdata, name)
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		t.Skipf("labelled data %s is missing (the shared testdata directory sits beside the repository); skipping", path)
-	}
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
-	defer f.Close()
-	var rows []row
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<22)
-	for n := 1; sc.Scan(); n++ {
-		var r row
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("%s line %d: %v", path, n, err)
-		}
-		rows = append(rows, r)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("read %s: %v", path, err)
-	}
-	if len(rows) == 0 {
-		t.Fatalf("%s holds no rows", path)
-	}
-	return rows
-}
+func readRows(t *testing.T, name string) []row { return scantest.Rows[row](t, name) }
 
 // presidioTypes maps the presidio entity names to ours.
 var presidioTypes = map[string]string{
@@ -74,16 +40,9 @@ var presidioTypes = map[string]string{
 // score counts span-level outcomes of one type.
 type score struct{ pred, predHit, gold, goldHit int }
 
-func (s score) precision() float64 { return ratio(s.predHit, s.pred) }
-func (s score) recall() float64    { return ratio(s.goldHit, s.gold) }
+func (s score) precision() float64 { return scantest.Ratio(s.predHit, s.pred) }
+func (s score) recall() float64    { return scantest.Ratio(s.goldHit, s.gold) }
 func (s score) fp() int            { return s.pred - s.predHit }
-
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return 1
-	}
-	return float64(a) / float64(b)
-}
 
 func detect(d *Detector, text string) []scan.Match {
 	return d.Detect(scan.Input{Text: text, Provenance: scan.Argument}, nil)
@@ -153,7 +112,7 @@ func TestQualityPresidio(t *testing.T) {
 		s := scores[ty]
 		fmt.Fprintf(&tab, "%-12s %5d %5d %5d %9.3f %7.3f\n", ty, s.gold, s.pred, s.fp(), s.precision(), s.recall())
 	}
-	fmt.Fprintf(&tab, "rows labelled 0 with any finding: %d of %d (FPR %.3f)", negHit, negRows, ratio(negHit, negRows))
+	fmt.Fprintf(&tab, "rows labelled 0 with any finding: %d of %d (FPR %.3f)", negHit, negRows, scantest.Ratio(negHit, negRows))
 	t.Log(tab.String())
 
 	checks := []struct {
@@ -215,7 +174,7 @@ func TestQualityPIB(t *testing.T) {
 		}
 	}
 	t.Logf("pib_pii rows: tp %d fp %d fn %d tn %d; precision %.3f recall %.3f FPR %.3f",
-		tp, fp, fn, tn, ratio(tp, tp+fp), ratio(tp, tp+fn), ratio(fp, fp+tn))
+		tp, fp, fn, tn, scantest.Ratio(tp, tp+fp), scantest.Ratio(tp, tp+fn), scantest.Ratio(fp, fp+tn))
 }
 
 // TestQualityBenignInjectionRows counts findings on the benign rows of

@@ -125,13 +125,13 @@ func TestCompareWithGitleaks(t *testing.T) {
 	for _, e := range engines(t) {
 		var c confusion
 		for _, r := range rows {
-			c.add(r.Label, e.detect(r.Text) > 0)
+			c.Add(r.Label, e.detect(r.Text) > 0)
 		}
 		mbSmall := throughput(e.detect, small[0], 300*time.Millisecond)
 		mbLarge := throughput(e.detect, large, 300*time.Millisecond)
 		lat := p99(e.detect, small, 100)
-		fmt.Fprintf(&table, "%-9s %14.1f %14.1f %14s %10.3f\n", e.name, mbSmall, mbLarge, lat.Round(time.Microsecond), c.recall())
-		results[e.name] = [2]float64{mbLarge, c.recall()}
+		fmt.Fprintf(&table, "%-9s %14.1f %14.1f %14s %10.3f\n", e.name, mbSmall, mbLarge, lat.Round(time.Microsecond), c.Recall())
+		results[e.name] = [2]float64{mbLarge, c.Recall()}
 	}
 	t.Logf("benign text (code, logs, JSON, YAML, prose) and gitleaks_rule_cases, one core:\n%s", table.String())
 	w, g := results["warden"], results["gitleaks"]

@@ -5,47 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardenhq/warden/internal/scan/scantest"
+
 	"github.com/wardenhq/warden/internal/scan"
 )
 
 // confusion counts rows: a row is detected when any finding occurs.
-type confusion struct{ tp, fp, fn, tn int }
-
-func (c *confusion) add(label int, detected bool) {
-	switch {
-	case detected && label == 1:
-		c.tp++
-	case detected:
-		c.fp++
-	case label == 1:
-		c.fn++
-	default:
-		c.tn++
-	}
-}
-
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
-}
-
-func (c confusion) precision() float64 { return ratio(c.tp, c.tp+c.fp) }
-func (c confusion) recall() float64    { return ratio(c.tp, c.tp+c.fn) }
-func (c confusion) fpr() float64       { return ratio(c.fp, c.fp+c.tn) }
-func (c confusion) f1() float64 {
-	p, r := c.precision(), c.recall()
-	if p+r == 0 {
-		return 0
-	}
-	return 2 * p * r / (p + r)
-}
-
-func (c confusion) String() string {
-	return fmt.Sprintf("tp=%4d fp=%4d fn=%4d tn=%4d  precision=%.3f recall=%.3f FPR=%.3f F1=%.3f",
-		c.tp, c.fp, c.fn, c.tn, c.precision(), c.recall(), c.fpr(), c.f1())
-}
+type confusion = scantest.Confusion
 
 // covers reports whether some match's span holds an occurrence of value.
 func covers(text string, ms []scan.Match, value string) bool {
@@ -77,7 +43,7 @@ func TestQuality(t *testing.T) {
 		detectedTP, covered := 0, 0
 		for _, r := range rows {
 			ms := detect(r.Text)
-			c.add(r.Label, len(ms) > 0)
+			c.Add(r.Label, len(ms) > 0)
 			if r.Label == 1 && len(ms) > 0 && len(r.Secrets) > 0 {
 				detectedTP++
 				all := true
@@ -89,11 +55,11 @@ func TestQuality(t *testing.T) {
 				}
 			}
 		}
-		fmt.Fprintf(&table, "%-28s %s  spans=%.3f (%d/%d)\n", "gitleaks_rule_cases", c, ratio(covered, detectedTP), covered, detectedTP)
-		if c.recall() < 0.95 || c.precision() < 0.90 {
+		fmt.Fprintf(&table, "%-28s %s  spans=%.3f (%d/%d)\n", "gitleaks_rule_cases", c, scantest.Ratio(covered, detectedTP), covered, detectedTP)
+		if c.Recall() < 0.95 || c.Precision() < 0.90 {
 			t.Errorf("gitleaks_rule_cases: %s; want recall >= 0.95 and precision >= 0.90", c)
 		}
-		if ratio(covered, detectedTP) < 0.95 {
+		if scantest.Ratio(covered, detectedTP) < 0.95 {
 			t.Errorf("gitleaks_rule_cases: spans cover the labelled secrets on %d of %d detected rows, want >= 0.95", covered, detectedTP)
 		}
 	})
@@ -103,7 +69,7 @@ func TestQuality(t *testing.T) {
 		var c confusion
 		for _, r := range rows {
 			ms := detect(r.Text)
-			c.add(r.Label, len(ms) > 0)
+			c.Add(r.Label, len(ms) > 0)
 			if r.Label == 0 && len(ms) > 0 {
 				// A placeholder or a discussion of formats: the
 				// rows a secret detector must leave alone.
@@ -111,7 +77,7 @@ func TestQuality(t *testing.T) {
 			}
 		}
 		fmt.Fprintf(&table, "%-28s %s\n", "pib_credentials", c)
-		if c.recall() < 0.85 {
+		if c.Recall() < 0.85 {
 			t.Errorf("pib_credentials: %s; want recall >= 0.85", c)
 		}
 	})
@@ -138,8 +104,8 @@ func TestQuality(t *testing.T) {
 					findings += len(ms)
 				}
 			}
-			fmt.Fprintf(&table, "%-28s rows=%4d with findings=%d (%.3f) findings=%d\n", set.name, n, hit, ratio(hit, n), findings)
-			if ratio(hit, n) > 0.01 {
+			fmt.Fprintf(&table, "%-28s rows=%4d with findings=%d (%.3f) findings=%d\n", set.name, n, hit, scantest.Ratio(hit, n), findings)
+			if scantest.Ratio(hit, n) > 0.01 {
 				t.Errorf("%s: findings on %d of %d rows with no secret, want <= 1%%", set.name, hit, n)
 			}
 		})

@@ -8,13 +8,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wardenhq/warden/internal/scan/scantest"
+
 	"github.com/wardenhq/warden/internal/scan"
 )
 
 // loadTools reads a captured tools/list result.
 func loadTools(t *testing.T, name string) []map[string]any {
 	t.Helper()
-	p := filepath.Join(sharedTestdata, "mcp", name)
+	dir, err := scantest.Dir()
+	if err != nil {
+		t.Skipf("tools list %s not found: %v", name, err)
+	}
+	p := filepath.Join(dir, "mcp", name)
 	b, err := os.ReadFile(p)
 	if os.IsNotExist(err) {
 		t.Skipf("tools list %s not found (expected the shared test data next to the repository): skipping", p)

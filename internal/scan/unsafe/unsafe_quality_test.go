@@ -1,11 +1,12 @@
 package unsafe
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/wardenhq/warden/internal/scan/scantest"
 
 	"github.com/wardenhq/warden/internal/scan"
 )
@@ -24,32 +25,7 @@ const detectAt = 2 // scan.SeverityRank(scan.Medium)
 // budget on benign text (3% with the injection detector).
 const maxBenignFPR = 0.02
 
-type tally struct{ tp, fp, tn, fn int }
-
-func (c *tally) add(label int, hit bool) {
-	switch {
-	case label == 1 && hit:
-		c.tp++
-	case label == 1:
-		c.fn++
-	case hit:
-		c.fp++
-	default:
-		c.tn++
-	}
-}
-
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
-}
-
-func (c tally) String() string {
-	return fmt.Sprintf("n=%d tp=%d fp=%d fn=%d tn=%d precision=%.3f recall=%.3f fpr=%.3f",
-		c.tp+c.fp+c.fn+c.tn, c.tp, c.fp, c.fn, c.tn, ratio(c.tp, c.tp+c.fp), ratio(c.tp, c.tp+c.fn), ratio(c.fp, c.fp+c.tn))
-}
+type tally = scantest.Confusion
 
 // rulesOf lists the distinct rules of findings at or above detectAt.
 func rulesOf(ms []scan.Match) string {
@@ -86,9 +62,9 @@ func TestQualityPIB(t *testing.T) {
 				mu := ui.Detect(scan.Input{Text: r.Text, Provenance: scan.Argument}, nil)
 				me := ex.Detect(scan.Input{Text: r.Text, Provenance: scan.Argument}, nil)
 				hu, he := maxSeverity(mu) >= detectAt, maxSeverity(me) >= detectAt
-				both.add(r.Label, hu || he)
-				uOnly.add(r.Label, hu)
-				eOnly.add(r.Label, he)
+				both.Add(r.Label, hu || he)
+				uOnly.Add(r.Label, hu)
+				eOnly.Add(r.Label, he)
 				if (r.Label == 1) != (hu || he) {
 					t.Logf("miss: %s label=%d rules=%s", r.ID, r.Label, rulesOf(append(mu, me...)))
 				}
@@ -96,7 +72,7 @@ func TestQualityPIB(t *testing.T) {
 			t.Logf("%s unsafe_input+exfiltration: %v", set.category, both)
 			t.Logf("%s unsafe_input alone:        %v", set.category, uOnly)
 			t.Logf("%s exfiltration alone:        %v", set.category, eOnly)
-			if r := ratio(both.tp, both.tp+both.fn); r < set.floor {
+			if r := scantest.Ratio(both.TP, both.TP+both.FN); r < set.floor {
 				t.Errorf("%s recall = %.3f, want >= %.2f", set.category, r, set.floor)
 			}
 		})
@@ -116,8 +92,8 @@ func TestQualityBenignFPR(t *testing.T) {
 			}
 			ms := detectAll(r.Text, scan.Argument, ds...)
 			hit := maxSeverity(ms) >= detectAt
-			c.add(0, hit)
-			all.add(0, hit)
+			c.Add(0, hit)
+			all.Add(0, hit)
 			if hit {
 				t.Logf("false positive: %s rules=%s", r.ID, rulesOf(ms))
 			}
@@ -125,8 +101,8 @@ func TestQualityBenignFPR(t *testing.T) {
 		t.Logf("%s benign rows: %v", file, c)
 	}
 	t.Logf("combined benign rows: %v", all)
-	if fpr := ratio(all.fp, all.fp+all.tn); fpr > maxBenignFPR {
-		t.Errorf("benign FPR = %.3f (%d/%d), want <= %.2f", fpr, all.fp, all.fp+all.tn, maxBenignFPR)
+	if fpr := scantest.Ratio(all.FP, all.FP+all.TN); fpr > maxBenignFPR {
+		t.Errorf("benign FPR = %.3f (%d/%d), want <= %.2f", fpr, all.FP, all.FP+all.TN, maxBenignFPR)
 	}
 }
 
@@ -149,7 +125,7 @@ func TestQualityPresidioProse(t *testing.T) {
 		}
 		if r.Label == 0 {
 			hit := maxSeverity(ms) >= detectAt
-			benign.add(0, hit)
+			benign.Add(0, hit)
 			if hit {
 				t.Logf("finding on benign row %s: %s", r.ID, rulesOf(ms))
 			}
