@@ -216,8 +216,12 @@ func escapeSegments(s string) [][2]int {
 	return segs
 }
 
-// escapeAt returns the length of the escape sequence at s[i], or 0.
+// escapeAt returns the length of the escape sequence at s[i], or 0
+// (also when i is at or past the end of s).
 func escapeAt(s string, i int) int {
+	if i >= len(s) {
+		return 0
+	}
 	switch s[i] {
 	case '%':
 		if i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
