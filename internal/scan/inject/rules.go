@@ -532,11 +532,16 @@ var defaultRules = newRuleSet([]*rule{
 	// Smuggling instructions past a reader: decode (or translate, or
 	// assemble) this and then do it.
 	{needs: `follow|execut|obey|do|run|carry|act|comply|apply|answer|respond|complete|perform`, name: RuleTokenSmuggling, fam: famSmuggle, w: 3.6, max: 220,
-		start: `decode|decoding|decrypt|decrypting|decipher|deciphering|unscramble|unscrambling|reverse|reversing|rot13|base64|deobfuscate|convert|converting|interpret|interpreting|combine|combining|concatenate|concatenating|join|joining|assemble|assembling|merge|merging|put together|unjumble|evaluate|evaluating|reconstruct|reconstructing`,
-		rest:  `(?: [^.\n]{0,120}?)? (?:and|then|,) (?:then )?(?:follow(?:ing)?|execut(?:e|ing)|obey(?:ing)?|do what|run|carry out|act on|comply with|apply|answer|respond|complete|perform)` + `(?: (?:it|them|this|that|these|the (?:\w+ )?(?:instructions?|result|text|message|commands?|decoded|translated|reversed|combined|resulting|question|request|string|prompt|answer)|what (?:it|they) says?|its (?:instructions?|contents?))\b|\s*(?:[.:!;]|$))`},
+		start: `decode|decoding|decrypt|decrypting|decipher|deciphering|unscramble|unscrambling|reverse|reversing|rot13|base64|deobfuscate|unjumble`,
+		rest:  `(?: [^.\n]{0,120}?)? (?:and|then|,) (?:then )?(?:follow(?:ing)?|execut(?:e|ing)|obey(?:ing)?|do what|run|carry out|act on|comply with|apply|answer|respond|complete|perform)` + smuggleObject},
+	// Verbs of everyday work ("merge the branch and run it") smuggle only
+	// with a verb of obedience.
+	{needs: `follow|execut|obey|do|carry|act|comply`, name: RuleTokenSmuggling, fam: famSmuggle, w: 3.6, max: 220,
+		start: `convert|converting|interpret|interpreting|combine|combining|concatenate|concatenating|join|joining|assemble|assembling|merge|merging|put together|evaluate|evaluating|reconstruct|reconstructing`,
+		rest:  `(?: [^.\n]{0,120}?)? (?:and|then|,) (?:then )?(?:follow(?:ing)?|execut(?:e|ing)|obey(?:ing)?|do what|carry out|act on|comply with)` + smuggleObject},
 	{needs: `follow|execut|obey|do|carry|act|comply`, name: RuleTokenSmuggling, fam: famSmuggle, w: 3.6, max: 220,
 		start: `translate|translating|translation|read|reading`,
-		rest:  `(?: [^.\n]{0,120}?)? (?:and|then|,) (?:then )?(?:follow(?:ing)?|execut(?:e|ing)|obey(?:ing)?|do what (?:it|they) says?|carry out|act on|comply with)` + `(?: (?:it|them|this|that|these|the (?:\w+ )?(?:instructions?|result|text|message|commands?|decoded|translated|reversed|combined|resulting|question|request|string|prompt|answer)|what (?:it|they) says?|its (?:instructions?|contents?))\b|\s*(?:[.:!;]|$))`},
+		rest:  `(?: [^.\n]{0,120}?)? (?:and|then|,) (?:then )?(?:follow(?:ing)?|execut(?:e|ing)|obey(?:ing)?|do what (?:it|they) says?|carry out|act on|comply with)` + smuggleObject},
 	{near: 3, needs: `decoded|hidden|encoded|reversed|translated|resulting|combined|concatenated|assembled|reconstructed|deciphered|unscrambled|embedded`, name: RuleTokenSmuggling, fam: famSmuggle, w: 3.4, max: 90,
 		start: `follow|following|execute|executing|obey|run|running|carry out|act on|do|answer|respond to`,
 		rest:  ` (?:the |its |their )?(?:decoded|hidden|encoded|reversed|translated|resulting|combined|concatenated|assembled|reconstructed|deciphered|unscrambled|embedded) (?:instructions?|message|text|commands?|question|prompt|request|query|string|sentence)`},
@@ -558,3 +563,7 @@ var defaultRules = newRuleSet([]*rule{
 	{near: 4, needs: `tell|inform|notify|alert|warn|mention|reveal|let`, name: RuleStealth, fam: famStealth, w: 2.4, instr: true, max: 80, start: `do|don|never|dont|must|should`,
 		rest: `(?: not|n'?t)? (?:tell|inform|notify|alert|warn|mention (?:this|it|that) to|reveal (?:this|these instructions|that) to|let) (?:the )?(?:user|users|anyone|human|operator|them|your user)`},
 })
+
+// smuggleObject ends a token-smuggling rule: what is to be obeyed, or the
+// end of the sentence.
+const smuggleObject = `(?: (?:it|them|this|that|these|the (?:\w+ )?(?:instructions?|result|text|message|commands?|decoded|translated|reversed|combined|resulting|question|request|string|prompt|answer)|what (?:it|they) says?|its (?:instructions?|contents?))\b|\s*(?:[.:!;]|$))`
