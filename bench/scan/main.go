@@ -42,8 +42,8 @@ import (
 	"github.com/wardenhq/warden/internal/secretrules"
 )
 
-// profile is the -cpuprofile file.
-var profile string
+// profile and memProfile are the -cpuprofile and -memprofile files.
+var profile, memProfile string
 
 // row is one labelled text.
 type row struct {
@@ -92,8 +92,9 @@ func main() {
 	testdata := flag.String("testdata", "../shared/testdata", "directory of the labelled files")
 	iterations := flag.Int("iterations", 2000, "16 KB scans timed for the latency distribution")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the speed phase to `FILE`")
+	memprofile := flag.String("memprofile", "", "write an allocation profile of the speed phase to `FILE`")
 	flag.Parse()
-	profile = *cpuprofile
+	profile, memProfile = *cpuprofile, *memprofile
 	rules, err := secretrules.Gitleaks()
 	if err != nil {
 		fail(err)
@@ -350,6 +351,18 @@ func speed(s *scan.Scanner, iterations int) bool {
 		}
 	}
 	cpu, wall := cpuTime()-cpu0, time.Since(wall0)
+	if memProfile != "" {
+		f, err := os.Create(memProfile)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			fail(err)
+		}
+		if err := f.Close(); err != nil {
+			fail(err)
+		}
+	}
 	mbps := float64(total) / (1 << 20) / cpu.Seconds()
 
 	arg16 := benign(rand.New(rand.NewPCG(7, 7)), 16<<10)

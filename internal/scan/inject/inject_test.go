@@ -157,6 +157,15 @@ func TestObfuscations(t *testing.T) {
 	}
 }
 
+// Spaced-out words of at most three letters have no four single letters
+// in a row; the plain-ASCII fast path must still hand them to the join.
+func TestSpacedShortWords(t *testing.T) {
+	text := "Y o u  a r e  n o w  D A N, who has no rules."
+	if ms := detect(text, scan.Argument); scan.SeverityRank(top(ms).Severity) < scan.SeverityRank(scan.Medium) {
+		t.Errorf("Detect(%q) = %s; want medium or above", text, describe(ms, text))
+	}
+}
+
 func spacedHex(s string) string {
 	h := hex.EncodeToString([]byte(s))
 	var parts []string

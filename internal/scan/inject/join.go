@@ -16,31 +16,31 @@ func isSpaceRune(r rune) bool {
 // the end of the runs it read: a region that starts inside them is a part
 // of this one and no better, so the caller need not look there again
 // (which keeps joining linear on "1 2 3 4 ...").
-func spacedRuns(us []unit, i int, sep rune) (runs [][2]int, scanned int) {
+func spacedRuns[S seq](us S, i int, sep rune) (runs [][2]int, scanned int) {
 	space := sep == ' '
 	cell := func(p int) bool {
-		if p < 0 || p >= len(us) {
+		if p < 0 || p >= us.len() {
 			return false
 		}
 		if space {
-			return !isSpaceRune(us[p].r)
+			return !isSpaceRune(us.at(p))
 		}
-		return isWordish(us[p].r)
+		return isWordish(us.at(p))
 	}
 	alone := func(p int) bool { // nothing of a word follows at p
-		if p >= len(us) {
+		if p >= us.len() {
 			return true
 		}
 		if space {
-			return isSpaceRune(us[p].r)
+			return isSpaceRune(us.at(p))
 		}
-		return !isWordish(us[p].r)
+		return !isWordish(us.at(p))
 	}
 	scanned = i
 	cells, letters := 0, 0
 	for pos := i; cell(pos) && alone(pos+1); {
 		k, n := pos+1, 1
-		for k+1 < len(us) && us[k].r == sep && cell(k+1) && alone(k+2) {
+		for k+1 < us.len() && us.at(k) == sep && cell(k+1) && alone(k+2) {
 			k, n = k+2, n+1
 		}
 		if n < 2 && (len(runs) == 0 || !space) {
@@ -48,17 +48,17 @@ func spacedRuns(us []unit, i int, sep rune) (runs [][2]int, scanned int) {
 		}
 		for p := pos; p < k; p += 2 {
 			cells++
-			if unicode.IsLetter(us[p].r) {
+			if unicode.IsLetter(us.at(p)) {
 				letters++
 			}
 		}
 		runs = append(runs, [2]int{pos, k})
 		scanned = k
 		b := k
-		for b < len(us) && (us[b].r == ' ' || us[b].r == '\t') {
+		for b < us.len() && (us.at(b) == ' ' || us.at(b) == '\t') {
 			b++
 		}
-		if b >= len(us) || (space && b-k < 2) || (!space && b == k) {
+		if b >= us.len() || (space && b-k < 2) || (!space && b == k) {
 			break
 		}
 		pos = b
@@ -67,6 +67,46 @@ func spacedRuns(us []unit, i int, sep rune) (runs [][2]int, scanned int) {
 		return nil, scanned
 	}
 	return runs, scanned
+}
+
+// seq is text as spacedRuns reads it: normalization's units, or plain
+// ASCII bytes when joinCandidate looks ahead of it.
+type seq interface {
+	at(p int) rune
+	len() int
+}
+
+type unitSeq []unit
+
+func (u unitSeq) at(p int) rune { return u[p].r }
+func (u unitSeq) len() int      { return len(u) }
+
+type byteSeq string
+
+func (b byteSeq) at(p int) rune { return rune(b[p]) }
+func (b byteSeq) len() int      { return len(b) }
+
+// spacedAny reports whether joinSpaced would join anything in s, plain
+// ASCII: the same walk, without the writing.
+func spacedAny(s string) bool {
+	for i := 0; i < len(s); {
+		if i+1 < len(s) && isSep(rune(s[i+1])) {
+			sep := rune(s[i+1])
+			before := i == 0 || (sep == ' ' && isSpaceRune(rune(s[i-1]))) || (sep != ' ' && !isAlnumByte(s[i-1]))
+			if before {
+				runs, scanned := spacedRuns(byteSeq(s), i, sep)
+				if runs != nil {
+					return true
+				}
+				if scanned > i+1 {
+					i = scanned
+					continue
+				}
+			}
+		}
+		i++
+	}
+	return false
 }
 
 // joinSpaced joins spaced-out letters in place (see spacedRuns); a gap
@@ -80,7 +120,7 @@ func (n *Normalized) joinSpaced(us []unit) []unit {
 			var runs [][2]int
 			scanned := i
 			if before {
-				runs, scanned = spacedRuns(us, i, sep)
+				runs, scanned = spacedRuns(unitSeq(us), i, sep)
 			}
 			if runs == nil && scanned > i+1 {
 				// Not spacing; nothing starting inside it is either.

@@ -113,14 +113,19 @@ func Normalize(s string) Normalized {
 	if plainASCII(s) && !joinCandidate(s) {
 		n.Text = lowerASCII(s)
 	} else {
-		us := n.decompose(s)
-		n.foldWords(us)
-		us = n.joinSpaced(us)
-		us = n.joinChunks(us)
-		n.encode(us)
+		n.general(s)
 	}
 	n.foldLeet()
 	return n
+}
+
+// general runs every step of normalization.
+func (n *Normalized) general(s string) {
+	us := n.decompose(s)
+	n.foldWords(us)
+	us = n.joinSpaced(us)
+	us = n.joinChunks(us)
+	n.encode(us)
 }
 
 func plainASCII(s string) bool {
@@ -151,46 +156,84 @@ func lowerASCII(s string) string {
 	return string(b)
 }
 
-// joinCandidate is a cheap look for what joinSpaced and joinChunks undo:
-// four single characters in a row with one separator between them, or
-// five equal-length short words in a row.
-func joinCandidate(s string) bool {
-	streak, prevLen := 0, 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isSep(rune(c)) && i > 0 && i+6 < len(s) && s[i+2] == c && s[i+4] == c &&
-			(i < 2 || !isAlnumByte(s[i-2])) && single(s, i-1, c) && single(s, i+1, c) && single(s, i+3, c) && single(s, i+5, c) {
-			return true
+// joinCandidate reports whether joinSpaced or joinChunks would change
+// plain ASCII text s (see spacedAny and chunkRun). Text where neither
+// would normalizes to its lower case.
+func joinCandidate(s string) bool { return spacedAny(s) || chunkRun(s) }
+
+// chunkRun reports whether joinChunks would join a run in s, plain ASCII:
+// the same words (runs of letters and digits) and the same counts, on
+// bytes instead of units. Common words and repeats are counted only for
+// a run long enough to join, which most text never has.
+func chunkRun(s string) bool {
+	width, count, start, prevEnd := 0, 0, 0, -1
+	ends := func() bool { // the run of count words from start would be joined
+		if count < 5 {
+			return false
 		}
-		if isAlnumByte(c) && (i == 0 || !isAlnumByte(s[i-1])) {
-			j := i
-			for j < len(s) && isAlnumByte(s[j]) {
-				j++
+		common, repeats, prev := 0, 0, ""
+		for i, k := start, 0; k < count; k++ {
+			w := s[i : i+width]
+			if isCommonASCII(w) {
+				common++
 			}
-			l := j - i
-			switch {
-			case l < 3 || l > 6 || (i > 0 && s[i-1] != ' ') || (i > 1 && s[i-2] == ' '):
-				streak = 0
-			case l == prevLen && streak > 0:
-				streak++
-			default:
-				streak = 1
+			if strings.EqualFold(prev, w) {
+				repeats++
 			}
-			if streak >= 5 {
+			prev, i = w, i+width+1
+		}
+		return common*3 <= count && repeats*3 <= count
+	}
+	for i := 0; i < len(s); {
+		if !isAlnumByte(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isAlnumByte(s[j]) {
+			j++
+		}
+		l := j - i
+		adjacent := prevEnd >= 0 && i == prevEnd+1 && s[prevEnd] == ' '
+		switch {
+		case count > 0 && adjacent && l == width:
+			count++
+		case count >= 5 && adjacent && l < width: // a shorter last chunk ends the run
+			if ends() {
 				return true
 			}
-			prevLen = l
-			i = j - 1
+			count = 0
+		default:
+			if ends() {
+				return true
+			}
+			count = 0
+			if l >= 3 && l <= 6 {
+				width, count, start = l, 1, i
+			}
 		}
+		prevEnd = j
+		i = j
 	}
-	return false
+	return ends()
 }
 
-// single reports whether s[i] is a letter or digit that can be one cell
-// of a spaced run (the join itself also accepts punctuation cells
-// between letters; four letters in a row are the cheap sign).
-func single(s string, i int, _ byte) bool {
-	return i >= 0 && i < len(s) && isAlnumByte(s[i])
+// isCommonASCII reports whether w, at most eight ASCII bytes, is a common
+// English word in any case.
+func isCommonASCII(w string) bool {
+	var low [8]byte
+	if len(w) > len(low) {
+		return false
+	}
+	for k := 0; k < len(w); k++ {
+		c := w[k]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[k] = c
+	}
+	_, ok := commonWords[string(low[:len(w)])]
+	return ok
 }
 
 var alnumBytes = func() (t [256]bool) {

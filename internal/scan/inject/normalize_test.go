@@ -144,3 +144,43 @@ func TestNormalizeFastPathSharesPlainLowerCase(t *testing.T) {
 		t.Errorf("Normalize(%q) = %q with offsets %v, want the input itself and no offset map", in, n.Text, n.off != nil)
 	}
 }
+
+// The fast path is only a shortcut: on plain ASCII text it takes, every
+// step of normalization gives the same text.
+func TestNormalizeFastPathAgreesWithGeneral(t *testing.T) {
+	texts := append(corpus(), benignParagraphs...)
+	texts = append(texts, denseText(8<<10), benignText(16<<10),
+		"1gn0 r341 1pr3 v10u 51n5 7ruc 710n 5", "the the the the the the", "abc def ghi jkl mno", "abcd efgh ijkl mnop qrst uv",
+		"i g  n o  r e  a l l", "0 0 A  A A A", "x = a + b - c", "i.g.n.o.r.e")
+	for _, s := range texts {
+		checkFastPath(t, s)
+	}
+}
+
+func checkFastPath(t *testing.T, s string) {
+	t.Helper()
+	var g Normalized
+	g.hid = [2]int{-1, -1}
+	g.general(s)
+	if !plainASCII(s) {
+		return
+	}
+	fast := !joinCandidate(s)
+	if fast && (g.Text != lowerASCII(s) || g.Obfuscation != (Obfuscation{})) {
+		t.Errorf("fast path on %q gives %q, every step %q (%+v)", s[:min(len(s), 60)], lowerASCII(s), g.Text, g.Obfuscation)
+	}
+	spaced := spacedAny(s)
+	if spaced != (g.Obfuscation.Spaced > 0) {
+		t.Errorf("spacedAny(%q) = %v, joinSpaced joined %d", s[:min(len(s), 60)], spaced, g.Obfuscation.Spaced)
+	}
+	if !spaced && chunkRun(s) != (g.Obfuscation.Chunked > 0) {
+		t.Errorf("chunkRun(%q) = %v, joinChunks joined %d", s[:min(len(s), 60)], chunkRun(s), g.Obfuscation.Chunked)
+	}
+}
+
+func FuzzNormalizeFastPath(f *testing.F) {
+	for _, s := range []string{"1gn0 r341 1pr3 v10u 51n5 7ruc 710n 5", "abcd efgh ijkl mnop qrst uv", "the cat sat on the mat", "i g n o r e"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkFastPath(t, s) })
+}
