@@ -83,7 +83,8 @@ type Input struct {
 
 // Detector finds matches in one string. Detect appends to out and returns
 // it. It MUST be safe for concurrent use, MUST NOT keep the text, and its
-// cost MUST be at most linear in the text's length.
+// cost MUST be at most linear in the text's length. The same input MUST
+// give the same matches (a scan reuses them for a string seen again).
 type Detector interface {
 	Name() string
 	Detect(in Input, out []Match) []Match
@@ -171,7 +172,14 @@ type run struct {
 	strings  int
 	res      Result
 	buf      []Match
+	// memo holds the matches of short strings already scanned in this
+	// run: keys and values repeat in every element of an array of
+	// records, and detectors answer the same input the same way.
+	memo map[Input][]Match
 }
+
+// memoMax is the longest string (and member name) a run remembers.
+const memoMax = 64
 
 func (s *Scanner) start(ctx context.Context, prov Provenance) *run {
 	return &run{s: s, ctx: ctx, deadline: s.now().Add(s.limits.Timeout), prov: prov}
@@ -201,6 +209,13 @@ func (r *run) scanString(text, path string, inKey bool, member string) bool {
 		return true
 	}
 	in := Input{Text: text, Provenance: r.prov, InKey: inKey, Key: member}
+	short := len(text) <= memoMax && len(member) <= memoMax
+	if short {
+		if ms, ok := r.memo[in]; ok {
+			r.record(ms, path, inKey)
+			return true
+		}
+	}
 	// The clock is read once per string, and between detectors only for
 	// long strings: on many short strings reading it costs more than the
 	// detectors.
@@ -208,23 +223,38 @@ func (r *run) scanString(text, path string, inKey bool, member string) bool {
 	if r.s.now().After(r.deadline) {
 		return !r.stop("the scan ran out of time")
 	}
+	r.buf = r.buf[:0]
 	for i, d := range r.s.detectors {
 		if big && i > 0 && r.s.now().After(r.deadline) {
 			return !r.stop("the scan ran out of time")
 		}
-		r.buf = d.Detect(in, r.buf[:0])
-		for _, m := range r.buf {
+		n := len(r.buf)
+		r.buf = d.Detect(in, r.buf)
+		for _, m := range r.buf[n:] {
 			if m.Start < 0 || m.End > len(text) || m.Start >= m.End ||
 				!utf8.RuneStart(text[m.Start]) || (m.End < len(text) && !utf8.RuneStart(text[m.End])) {
 				// A detector's bad span is a bug; the scan cannot place it,
 				// so it does not pretend to be complete.
 				return !r.stop("detector " + d.Name() + " reported a span outside the text")
 			}
-			r.res.Findings = append(r.res.Findings, Finding{Category: m.Category, Rule: m.Rule, Severity: m.Severity,
-				Confidence: m.Confidence, Path: path, Start: m.Start, End: m.End, InKey: inKey})
 		}
 	}
+	r.record(r.buf, path, inKey)
+	if short {
+		if r.memo == nil {
+			r.memo = make(map[Input][]Match)
+		}
+		r.memo[in] = slices.Clone(r.buf)
+	}
 	return true
+}
+
+// record adds the matches of the string at path to the findings.
+func (r *run) record(ms []Match, path string, inKey bool) {
+	for _, m := range ms {
+		r.res.Findings = append(r.res.Findings, Finding{Category: m.Category, Rule: m.Rule, Severity: m.Severity,
+			Confidence: m.Confidence, Path: path, Start: m.Start, End: m.End, InKey: inKey})
+	}
 }
 
 // ScanText scans one string; root is the path its findings carry.

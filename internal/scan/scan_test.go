@@ -147,3 +147,48 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+// counting records each input it is asked about.
+type counting struct {
+	substr
+	seen map[Input]int
+}
+
+func (c counting) Detect(in Input, out []Match) []Match {
+	c.seen[in]++
+	return c.substr.Detect(in, out)
+}
+
+// A short string seen again in one scan is not scanned again, and its
+// findings are recorded at every path it appears; an input that differs
+// in any field is scanned on its own.
+func TestRepeatedStringsScannedOnce(t *testing.T) {
+	c := counting{substr: substr{words: []string{"KEY"}, category: "secret.k"}, seen: map[Input]int{}}
+	var rows []any
+	for range 3 {
+		rows = append(rows, map[string]any{"KEY": "aKEY", "b": "aKEY"})
+	}
+	long := strings.Repeat("x", 100) + "KEY"
+	rows = append(rows, long, long)
+	res := New(Limits{}, c).ScanValue(context.Background(), rows, "", Argument)
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, f.Path+":"+itoa(f.Start))
+	}
+	want := "/0/KEY:0 /0/KEY:1 /0/b:1 /1/KEY:0 /1/KEY:1 /1/b:1 /2/KEY:0 /2/KEY:1 /2/b:1 /3:100 /4:100"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("findings %v, want %s", got, want)
+	}
+	for in, n := range c.seen {
+		want := 1
+		if len(in.Text) > memoMax {
+			want = 2
+		}
+		if n != want {
+			t.Errorf("%+v scanned %d times, want %d", in, n, want)
+		}
+	}
+	if len(c.seen) != 5 { // two keys, the value under two members, the long text
+		t.Errorf("distinct inputs %d, want 5: %v", len(c.seen), c.seen)
+	}
+}

@@ -178,7 +178,7 @@ const (
 // rotHint, when not nil, is set when a short word is a common English
 // word rotated by 13 and not an English word itself ("gur", "naq"): only
 // then can a clause read as English after rot13 (see Normalized.Rot13).
-func (t *trigger) scan(v string, starts []int32, fires []fire, occ *[128][]int32, rotHint *bool) ([]int32, []fire) {
+func (t *trigger) scan(v string, starts []int32, fires []fire, occ *occurrences, rotHint *bool) ([]int32, []fire) {
 	for i := 0; i < len(v); {
 		if symbols[v[i]] < 0 {
 			i++
@@ -206,9 +206,9 @@ func (t *trigger) scan(v string, starts []int32, fires []fire, occ *[128][]int32
 		if j+1 < len(v) && symbols[v[j+1]] >= 0 {
 			switch v[j] {
 			case '_':
-				occ[snakeClass] = append(occ[snakeClass], ti)
+				occ.add(snakeClass, ti)
 			case '@':
-				occ[atClass] = append(occ[atClass], ti)
+				occ.add(atClass, ti)
 			}
 		}
 		s := int32(0)
@@ -245,10 +245,36 @@ func (t *trigger) scan(v string, starts []int32, fires []fire, occ *[128][]int32
 }
 
 // mark lists word ti under the needed classes of trigger word id.
-func (t *trigger) mark(occ *[128][]int32, id, ti int32) {
+func (t *trigger) mark(occ *occurrences, id, ti int32) {
 	for _, b := range t.class[id] {
-		if l := occ[b]; len(l) == 0 || l[len(l)-1] != ti {
-			occ[b] = append(l, ti)
+		if l := occ.lists[b]; len(l) == 0 || l[len(l)-1] != ti {
+			occ.add(int(b), ti)
 		}
 	}
+}
+
+// occurrences lists, per needed-word class, the words of a view that
+// hold it, and where the search in each list resumes (see call.holds).
+// Only the classes a view used are reset for the next.
+type occurrences struct {
+	lists [128][]int32
+	next  [128]int
+	used  mask
+}
+
+func (o *occurrences) add(b int, ti int32) {
+	o.lists[b] = append(o.lists[b], ti)
+	o.used.set(b)
+}
+
+func (o *occurrences) reset() {
+	for w, bits := range o.used {
+		for bits != 0 {
+			b := w*64 + trailingZeros(bits)
+			bits &= bits - 1
+			o.lists[b] = o.lists[b][:0]
+			o.next[b] = 0
+		}
+	}
+	o.used = mask{}
 }

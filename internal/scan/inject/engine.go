@@ -36,11 +36,11 @@ type call struct {
 	n     Normalized
 	hits  []hit
 	depth int
-	last  []int   // per rule: end of its last match in the current view
-	toks  []int32 // start of each word of the current view
+	last  []int    // per rule: end of its last match in the current view (0: none)
+	set   []uint16 // the rules last holds a match for
+	toks  []int32  // start of each word of the current view
 	fires []fire
-	occ   *[128][]int32
-	next  [128]int // per class, where the search in occ resumes
+	occ   *occurrences
 }
 
 // scratch is reusable per-call memory: the words and triggers of a view
@@ -49,7 +49,8 @@ type scratch struct {
 	toks  []int32
 	fires []fire
 	last  []int
-	occ   [128][]int32 // per needed class, the words that hold it
+	set   []uint16
+	occ   occurrences
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -65,8 +66,11 @@ func (d *Detector) analyze(text string, depth int) []hit {
 	if len(sc.last) < len(d.rules.rules) {
 		sc.last = make([]int, len(d.rules.rules))
 	}
-	c := &call{d: d, text: text, depth: depth, n: Normalize(text), last: sc.last[:len(d.rules.rules)], toks: sc.toks[:0], fires: sc.fires[:0], occ: &sc.occ}
-	defer func() { sc.toks, sc.fires = c.toks[:0], c.fires[:0] }()
+	c := &call{d: d, text: text, depth: depth, n: Normalize(text), last: sc.last[:len(d.rules.rules)], set: sc.set[:0], toks: sc.toks[:0], fires: sc.fires[:0], occ: &sc.occ}
+	defer func() {
+		c.resetView()
+		sc.toks, sc.fires, sc.set = c.toks[:0], c.fires[:0], c.set[:0]
+	}()
 	rot := false
 	c.scanView(c.n.Text, false, false, &rot)
 	if c.n.Leet != "" {
@@ -97,11 +101,7 @@ func (c *call) scanView(v string, leet, rot bool, rotHint *bool) {
 	if leet {
 		tr = rs.leet
 	}
-	clear(c.last)
-	for b := range c.occ {
-		c.occ[b] = c.occ[b][:0]
-		c.next[b] = 0
-	}
+	c.resetView()
 	c.toks, c.fires = tr.scan(v, c.toks[:0], c.fires[:0], c.occ, rotHint)
 	clauseStart, clause := -1, -1
 	lastTok, compactTok := int32(-1), false
@@ -171,10 +171,23 @@ func (c *call) scanView(v string, leet, rot bool, rotHint *bool) {
 			if e := pos + loc[1]; e < len(v) && symbol(v[e-1]) >= 0 && symbol(v[e]) >= 0 && !inCompact {
 				continue
 			}
+			if c.last[ri] == 0 {
+				c.set = append(c.set, ri)
+			}
 			c.last[ri] = pos + loc[1]
 			c.add(r, v, pos, pos+loc[1], leet, rot, inCompact)
 		}
 	}
+}
+
+// resetView forgets what the last view's scan recorded, touching only
+// what it set.
+func (c *call) resetView() {
+	for _, ri := range c.set {
+		c.last[ri] = 0
+	}
+	c.set = c.set[:0]
+	c.occ.reset()
 }
 
 // maxRawHits bounds the evidence one text yields before scoring: an
@@ -190,12 +203,12 @@ func (c *call) holds(m mask, k0, k1, end int) bool {
 		for bits != 0 {
 			b := w*64 + trailingZeros(bits)
 			bits &= bits - 1
-			occ := c.occ[b]
-			i := c.next[b]
+			occ := c.occ.lists[b]
+			i := c.occ.next[b]
 			for i < len(occ) && int(occ[i]) < k0 {
 				i++
 			}
-			c.next[b] = i
+			c.occ.next[b] = i
 			if i < len(occ) && int(occ[i]) < k1 && int(c.toks[occ[i]]) < end {
 				return true
 			}

@@ -544,18 +544,11 @@ func leetByte(b []byte, i int, c byte) byte {
 }
 
 // leetDigitBeforeLetter reports whether t has a leet digit right before a
-// lower-case letter, looking only where the digits are.
+// lower-case letter.
 func leetDigitBeforeLetter(t string) bool {
-	for _, d := range []byte("013457") {
-		for i := 0; ; {
-			k := strings.IndexByte(t[i:], d)
-			if k < 0 {
-				break
-			}
-			i += k + 1
-			if i < len(t) && t[i] >= 'a' && t[i] <= 'z' {
-				return true
-			}
+	for i := 0; i+1 < len(t); i++ {
+		if t[i+1] >= 'a' && t[i+1] <= 'z' && isLeetDigit(t[i]) {
+			return true
 		}
 	}
 	return false
