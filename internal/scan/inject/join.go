@@ -86,29 +86,6 @@ type byteSeq string
 func (b byteSeq) at(p int) rune { return rune(b[p]) }
 func (b byteSeq) len() int      { return len(b) }
 
-// spacedAny reports whether joinSpaced would join anything in s, plain
-// ASCII: the same walk, without the writing.
-func spacedAny(s string) bool {
-	for i := 0; i < len(s); {
-		if i+1 < len(s) && isSep(rune(s[i+1])) {
-			sep := rune(s[i+1])
-			before := i == 0 || (sep == ' ' && isSpaceRune(rune(s[i-1]))) || (sep != ' ' && !isAlnumByte(s[i-1]))
-			if before {
-				runs, scanned := spacedRuns(byteSeq(s), i, sep)
-				if runs != nil {
-					return true
-				}
-				if scanned > i+1 {
-					i = scanned
-					continue
-				}
-			}
-		}
-		i++
-	}
-	return false
-}
-
 // joinSpaced joins spaced-out letters in place (see spacedRuns); a gap
 // between runs becomes one space.
 func (n *Normalized) joinSpaced(us []unit) []unit {

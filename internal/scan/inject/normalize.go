@@ -156,18 +156,14 @@ func lowerASCII(s string) string {
 	return string(b)
 }
 
-// joinCandidate reports whether joinSpaced or joinChunks would change
-// plain ASCII text s (see spacedAny and chunkRun). Text where neither
-// would normalizes to its lower case.
-func joinCandidate(s string) bool { return spacedAny(s) || chunkRun(s) }
-
-// chunkRun reports whether joinChunks would join a run in s, plain ASCII:
-// the same words (runs of letters and digits) and the same counts, on
-// bytes instead of units. Common words and repeats are counted only for
-// a run long enough to join, which most text never has.
-func chunkRun(s string) bool {
+// joinCandidate reports whether joinSpaced or joinChunks could change
+// plain ASCII text s; text where neither would normalizes to its lower
+// case. It walks the words once: a run of words joinChunks would join is
+// counted as joinChunks counts it, and at every single character that
+// could begin spaced-out text, spacedRuns is asked as joinSpaced asks it.
+func joinCandidate(s string) bool {
 	width, count, start, prevEnd := 0, 0, 0, -1
-	ends := func() bool { // the run of count words from start would be joined
+	chunked := func() bool { // the run of count words from start would be joined
 		if count < 5 {
 			return false
 		}
@@ -184,27 +180,44 @@ func chunkRun(s string) bool {
 		}
 		return common*3 <= count && repeats*3 <= count
 	}
+	// spaced reports whether spaced-out text begins at s[i], one
+	// character followed by the separator s[i+1].
+	spaced := func(i int) bool {
+		sep := rune(s[i+1])
+		if i > 0 && (sep == ' ' && !isSpaceRune(rune(s[i-1])) || sep != ' ' && isAlnumByte(s[i-1])) {
+			return false
+		}
+		runs, _ := spacedRuns(byteSeq(s), i, sep)
+		return runs != nil
+	}
 	for i := 0; i < len(s); {
 		if !isAlnumByte(s[i]) {
+			// Any other character is a cell of text spaced with spaces.
+			if i+1 < len(s) && s[i+1] == ' ' && !isSpaceRune(rune(s[i])) && spaced(i) {
+				return true
+			}
 			i++
 			continue
 		}
-		j := i
+		j := i + 1
 		for j < len(s) && isAlnumByte(s[j]) {
 			j++
 		}
 		l := j - i
+		if l == 1 && j < len(s) && sepBytes[s[j]&0x7f] && spaced(i) {
+			return true
+		}
 		adjacent := prevEnd >= 0 && i == prevEnd+1 && s[prevEnd] == ' '
 		switch {
 		case count > 0 && adjacent && l == width:
 			count++
 		case count >= 5 && adjacent && l < width: // a shorter last chunk ends the run
-			if ends() {
+			if chunked() {
 				return true
 			}
 			count = 0
 		default:
-			if ends() {
+			if chunked() {
 				return true
 			}
 			count = 0
@@ -215,7 +228,7 @@ func chunkRun(s string) bool {
 		prevEnd = j
 		i = j
 	}
-	return ends()
+	return chunked()
 }
 
 // isCommonASCII reports whether w, at most eight ASCII bytes, is a common
@@ -544,11 +557,18 @@ func leetByte(b []byte, i int, c byte) byte {
 }
 
 // leetDigitBeforeLetter reports whether t has a leet digit right before a
-// lower-case letter.
+// lower-case letter, looking only where the digits are.
 func leetDigitBeforeLetter(t string) bool {
-	for i := 0; i+1 < len(t); i++ {
-		if t[i+1] >= 'a' && t[i+1] <= 'z' && isLeetDigit(t[i]) {
-			return true
+	for _, d := range []byte("013457") {
+		for i := 0; ; {
+			k := strings.IndexByte(t[i:], d)
+			if k < 0 {
+				break
+			}
+			i += k + 1
+			if i < len(t) && t[i] >= 'a' && t[i] <= 'z' {
+				return true
+			}
 		}
 	}
 	return false

@@ -535,10 +535,11 @@ var defaultRules = newRuleSet([]*rule{
 		start: `decode|decoding|decrypt|decrypting|decipher|deciphering|unscramble|unscrambling|reverse|reversing|rot13|base64|deobfuscate|unjumble`,
 		rest:  `(?: [^.\n]{0,120}?)? (?:and|then|,) (?:then )?(?:follow(?:ing)?|execut(?:e|ing)|obey(?:ing)?|do what|run|carry out|act on|comply with|apply|answer|respond|complete|perform)` + smuggleObject},
 	// Verbs of everyday work ("merge the branch and run it") smuggle only
-	// with a verb of obedience.
-	{needs: `follow|execut|obey|do|carry|act|comply`, name: RuleTokenSmuggling, fam: famSmuggle, w: 3.6, max: 220,
+	// with a verb of obedience or of answering ("combine them and
+	// respond").
+	{needs: `follow|execut|obey|do|carry|act|comply|answer|respond`, name: RuleTokenSmuggling, fam: famSmuggle, w: 3.6, max: 220,
 		start: `convert|converting|interpret|interpreting|combine|combining|concatenate|concatenating|join|joining|assemble|assembling|merge|merging|put together|evaluate|evaluating|reconstruct|reconstructing`,
-		rest:  `(?: [^.\n]{0,120}?)? (?:and|then|,) (?:then )?(?:follow(?:ing)?|execut(?:e|ing)|obey(?:ing)?|do what|carry out|act on|comply with)` + smuggleObject},
+		rest:  `(?: [^.\n]{0,120}?)? (?:and|then|,) (?:then )?(?:follow(?:ing)?|execut(?:e|ing)|obey(?:ing)?|do what|carry out|act on|comply with|answer|respond)` + smuggleObject},
 	{needs: `follow|execut|obey|do|carry|act|comply`, name: RuleTokenSmuggling, fam: famSmuggle, w: 3.6, max: 220,
 		start: `translate|translating|translation|read|reading`,
 		rest:  `(?: [^.\n]{0,120}?)? (?:and|then|,) (?:then )?(?:follow(?:ing)?|execut(?:e|ing)|obey(?:ing)?|do what (?:it|they) says?|carry out|act on|comply with)` + smuggleObject},
