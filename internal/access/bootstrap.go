@@ -72,7 +72,7 @@ func ensureTenant(ctx context.Context, l *ledger.Ledger, st BootstrapStore, id, 
 	} else if !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("bootstrap tenant %q: %w", id, err)
 	}
-	t := &Tenant{ID: id, Name: name, Status: TenantActive, Created: now().UTC()}
+	t := &Tenant{ID: id, Name: name, Status: TenantActive, Created: now().UTC(), Settings: DefaultSettings}
 	req, err := event.New(event.KindTenantCreated, event.ActorSystem, &event.TenantCreated{TenantID: id, Name: name})
 	if err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/wardenhq/warden/internal/policy"
 )
 
 // Key format: "wdn_<id>_<secret>", id and secret in lower-case base32
@@ -24,6 +26,9 @@ const (
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
+// ErrSuspended is returned for a valid key of a suspended tenant.
+var ErrSuspended = errors.New("the key's tenant is suspended")
+
 // ErrBadKey is returned for a presented key that is malformed, unknown,
 // revoked, expired or wrong. Callers MUST NOT tell these apart to clients.
 var ErrBadKey = errors.New("invalid API key")
@@ -31,15 +36,22 @@ var ErrBadKey = errors.New("invalid API key")
 // Key is a stored API key. It holds the hash of the secret, never the
 // secret itself.
 type Key struct {
-	ID       string
-	Tenant   string
-	Role     Role
-	Name     string
+	ID     string
+	Tenant string
+	Role   Role
+	Name   string
+	// Groups are labels (approver groups, teams); Bindings are the
+	// principal ids or globs an agent key may speak for.
+	Groups   []string
+	Bindings []string
 	Hash     [32]byte
 	Created  time.Time
 	Expires  *time.Time
 	Revoked  *time.Time
 	LastUsed *time.Time
+	// TenantStatus is the status of the key's tenant, read with the key
+	// (KeyByID), so that a suspended tenant's keys stop at once.
+	TenantStatus string
 }
 
 // String names the key without its hash, for logs and errors.
@@ -100,6 +112,21 @@ func (k *Key) Usable(now time.Time) bool {
 	return k.Revoked == nil && (k.Expires == nil || now.Before(*k.Expires))
 }
 
+// SpeaksFor reports whether the key may act for the principal: an agent
+// key for the ids its bindings match, every other role that may
+// evaluate for any principal.
+func (k *Key) SpeaksFor(principal string) bool {
+	if k.Role != RoleAgent {
+		return true
+	}
+	for _, b := range k.Bindings {
+		if g, err := policy.CompileGlob(b); err == nil && g.Match(principal) {
+			return true
+		}
+	}
+	return false
+}
+
 // KeyReader finds stored keys by id.
 type KeyReader interface {
 	KeyByID(ctx context.Context, id string) (*Key, error)
@@ -130,6 +157,9 @@ func Authenticate(ctx context.Context, r KeyReader, presented string, now time.T
 	}
 	if !k.Matches(secret) || !k.Usable(now) {
 		return nil, ErrBadKey
+	}
+	if k.TenantStatus == TenantSuspended {
+		return nil, ErrSuspended
 	}
 	return k, nil
 }

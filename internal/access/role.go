@@ -14,10 +14,25 @@ const (
 	RoleAgent        Role = "agent"
 )
 
+// Roles lists every role, most powerful first.
+var Roles = []Role{RoleOwner, RoleAdmin, RolePolicyAuthor, RoleApprover, RoleOperator, RoleAuditor, RoleAgent}
+
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
 	_, ok := permissions[r]
 	return ok
+}
+
+// rank orders roles by power: owner above admin above the rest, which are
+// peers (none holds another's permissions).
+func (r Role) rank() int {
+	switch r {
+	case RoleOwner:
+		return 3
+	case RoleAdmin:
+		return 2
+	}
+	return 1
 }
 
 // Permission is one thing a route needs.
@@ -27,24 +42,41 @@ type Permission string
 const (
 	// PermLedgerRead reads the log: checkpoints, entries, proofs, verification.
 	PermLedgerRead Permission = "ledger.read"
-	// PermEvaluate asks for decisions (for any principal until agent keys
-	// are bound to principals).
+	// PermEvaluate asks for decisions, reports outcomes and scans; an
+	// agent key only for the principals it is bound to.
 	PermEvaluate Permission = "evaluate"
+	// PermReceiptsRead reads receipts; an agent key only its own.
+	PermReceiptsRead Permission = "receipts.read"
 	// PermPolicyRead reads policy versions and the active policy.
 	PermPolicyRead Permission = "policy.read"
 	// PermPolicyWrite pushes and activates policy versions.
 	PermPolicyWrite Permission = "policy.write"
+	// PermKeysRead lists keys and reads the access review.
+	PermKeysRead Permission = "keys.read"
+	// PermKeysWrite creates, changes and revokes keys, and signs the
+	// access review.
+	PermKeysWrite Permission = "keys.write"
+	// PermSettingsRead reads the tenant's settings.
+	PermSettingsRead Permission = "settings.read"
+	// PermSettingsWrite changes the tenant's settings.
+	PermSettingsWrite Permission = "settings.write"
+	// PermTenants creates, lists and suspends tenants (installation owner).
+	PermTenants Permission = "tenants"
 )
 
-// permissions is the one table that decides what each role may do.
+// permissions is the one table that decides what each role may do. An
+// owner key acts as the admin of any tenant (with ?tenant=) and alone
+// manages tenants.
 var permissions = map[Role][]Permission{
-	RoleOwner:        {PermLedgerRead, PermEvaluate, PermPolicyRead, PermPolicyWrite},
-	RoleAdmin:        {PermLedgerRead, PermEvaluate, PermPolicyRead, PermPolicyWrite},
+	RoleOwner: {PermLedgerRead, PermEvaluate, PermReceiptsRead, PermPolicyRead, PermPolicyWrite,
+		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite, PermTenants},
+	RoleAdmin: {PermLedgerRead, PermEvaluate, PermReceiptsRead, PermPolicyRead, PermPolicyWrite,
+		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite},
 	RolePolicyAuthor: {PermPolicyRead, PermPolicyWrite},
-	RoleApprover:     {},
-	RoleOperator:     {},
-	RoleAuditor:      {PermLedgerRead, PermPolicyRead},
-	RoleAgent:        {},
+	RoleApprover:     {PermPolicyRead},
+	RoleOperator:     {PermPolicyRead},
+	RoleAuditor:      {PermLedgerRead, PermReceiptsRead, PermPolicyRead, PermKeysRead, PermSettingsRead},
+	RoleAgent:        {PermEvaluate, PermReceiptsRead},
 }
 
 // Allows reports whether role r has permission p.
@@ -55,4 +87,10 @@ func (r Role) Allows(p Permission) bool {
 		}
 	}
 	return false
+}
+
+// CanGrant reports whether a key of role actor may give role target to a
+// key: only key managers may, and never a role above their own.
+func CanGrant(actor, target Role) bool {
+	return actor.Allows(PermKeysWrite) && target.Valid() && target.rank() <= actor.rank()
 }

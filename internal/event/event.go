@@ -21,6 +21,13 @@ const (
 	KindPolicyVersion = "policy.version"
 	KindPolicyActive  = "policy.activated"
 	KindOutcome       = "outcome"
+
+	KindKeyChanged      = "key.changed"
+	KindKeyRevoked      = "key.revoked"
+	KindTenantSuspended = "tenant.suspended"
+	KindSettingChanged  = "setting.changed"
+	KindAccessRefused   = "access.refused"
+	KindReviewSigned    = "access.review_signed"
 )
 
 // PolicyVersion records a new version of a named policy. The source is in
@@ -46,8 +53,8 @@ const (
 	ActorMonitor = "monitor"
 )
 
-// TenantCreated records the creation of a tenant (in its own log, and for
-// user tenants also in the _system log).
+// TenantCreated records the creation of a tenant, as the first entry of
+// its own log.
 type TenantCreated struct {
 	TenantID string `json:"tenant_id"`
 	Name     string `json:"name"`
@@ -56,10 +63,65 @@ type TenantCreated struct {
 // KeyCreated records the creation of an API key. It never holds the key's
 // secret or its hash.
 type KeyCreated struct {
-	KeyID    string `json:"key_id"`
+	KeyID    string   `json:"key_id"`
+	TenantID string   `json:"tenant_id"`
+	Role     string   `json:"role"`
+	Name     string   `json:"name"`
+	Groups   []string `json:"groups,omitempty"`
+	Bindings []string `json:"bindings,omitempty"`
+	// ExpiresAt is RFC 3339 in UTC, or empty for a key that does not expire.
+	ExpiresAt string `json:"expires_at,omitempty"`
+}
+
+// KeyChanged records a change of a key's role, name, groups, bindings or
+// expiry: each changed field with its value before and after.
+type KeyChanged struct {
+	KeyID   string   `json:"key_id"`
+	Changes []Change `json:"changes"`
+}
+
+// Change is one field of a key or one setting, before and after (JSON
+// values: a string, a number, a list, or null for none).
+type Change struct {
+	Field string `json:"field"`
+	From  any    `json:"from"`
+	To    any    `json:"to"`
+}
+
+// KeyRevoked records that a key stopped working.
+type KeyRevoked struct {
+	KeyID string `json:"key_id"`
+	Role  string `json:"role"`
+}
+
+// TenantSuspended records that a tenant's keys stopped working.
+type TenantSuspended struct {
 	TenantID string `json:"tenant_id"`
-	Role     string `json:"role"`
-	Name     string `json:"name"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// SettingChanged records one change of a tenant's settings: every
+// setting it changed, before and after.
+type SettingChanged struct {
+	Changes []Change `json:"changes"`
+}
+
+// AccessRefused records a request a key was not allowed to make: an
+// agent key speaking for a principal it is not bound to.
+type AccessRefused struct {
+	KeyID     string `json:"key_id"`
+	Route     string `json:"route"`
+	Principal string `json:"principal,omitempty"`
+	Reason    string `json:"reason"`
+}
+
+// ReviewSigned records a periodic access review: who signed, how many
+// keys the review listed, and the SHA-256 of the listing they saw (its
+// JCS form), so the listing can be recomputed from the log.
+type ReviewSigned struct {
+	Keys    int    `json:"keys"`
+	Digest  string `json:"digest"`
+	Comment string `json:"comment,omitempty"`
 }
 
 // Decision records one decision: the request as evaluated (with every
@@ -127,6 +189,13 @@ var registry = map[string]reflect.Type{
 	KindPolicyVersion: reflect.TypeFor[PolicyVersion](),
 	KindPolicyActive:  reflect.TypeFor[PolicyActivated](),
 	KindOutcome:       reflect.TypeFor[Outcome](),
+
+	KindKeyChanged:      reflect.TypeFor[KeyChanged](),
+	KindKeyRevoked:      reflect.TypeFor[KeyRevoked](),
+	KindTenantSuspended: reflect.TypeFor[TenantSuspended](),
+	KindSettingChanged:  reflect.TypeFor[SettingChanged](),
+	KindAccessRefused:   reflect.TypeFor[AccessRefused](),
+	KindReviewSigned:    reflect.TypeFor[ReviewSigned](),
 }
 
 // Kinds returns every registered kind, sorted.

@@ -98,3 +98,19 @@ func (g glob) match(s string) bool {
 	}
 	return pi == len(p)
 }
+
+// Glob is a compiled glob of the policy grammar, for other packages that
+// match names the way policies do (an agent key's principal bindings).
+type Glob struct{ g glob }
+
+// CompileGlob compiles p, or reports why it is not a glob.
+func CompileGlob(p string) (Glob, error) {
+	g, err := compileGlob(p)
+	return Glob{g}, err
+}
+
+// Match reports whether s matches the glob.
+func (g Glob) Match(s string) bool { return g.g.match(s) }
+
+// String returns the pattern.
+func (g Glob) String() string { return g.g.pattern }

@@ -1,0 +1,91 @@
+package access
+
+import (
+	"fmt"
+	"time"
+)
+
+// Tenant statuses.
+const (
+	TenantActive    = "active"
+	TenantSuspended = "suspended"
+)
+
+// Tenant is one customer's isolated space: its own log, keys, policies
+// and settings.
+type Tenant struct {
+	ID       string
+	Name     string
+	Status   string
+	Created  time.Time
+	Settings Settings
+}
+
+// Settings are a tenant's own choices. Later capabilities add theirs;
+// every change is a setting.changed entry.
+type Settings struct {
+	// RetentionDays is how long entries are kept before they may be
+	// pruned (evidence exports cover what is kept).
+	RetentionDays int `json:"retention_days"`
+	// PolicyApprovals is how many approvals by other keys a policy
+	// version needs before it can be activated (0: none).
+	PolicyApprovals int `json:"policy_approvals"`
+}
+
+// DefaultSettings are a new tenant's settings: a year of retention (SOC 2
+// audits cover twelve months) and no second approver required.
+var DefaultSettings = Settings{RetentionDays: 400, PolicyApprovals: 0}
+
+// Limits of the settings.
+const (
+	MinRetentionDays   = 1
+	MaxRetentionDays   = 36500
+	MaxPolicyApprovals = 10
+)
+
+// Validate reports the first setting out of range.
+func (s Settings) Validate() error {
+	if s.RetentionDays < MinRetentionDays || s.RetentionDays > MaxRetentionDays {
+		return invalid("retention_days must be from %d to %d", MinRetentionDays, MaxRetentionDays)
+	}
+	if s.PolicyApprovals < 0 || s.PolicyApprovals > MaxPolicyApprovals {
+		return invalid("policy_approvals must be from 0 to %d", MaxPolicyApprovals)
+	}
+	return nil
+}
+
+// SettingsPatch changes some settings; nil fields stay as they are.
+type SettingsPatch struct {
+	RetentionDays   *int `json:"retention_days,omitempty"`
+	PolicyApprovals *int `json:"policy_approvals,omitempty"`
+}
+
+// apply returns s with the patch applied and the changes it makes.
+func (p SettingsPatch) apply(s Settings) (Settings, []change) {
+	var cs []change
+	if p.RetentionDays != nil && *p.RetentionDays != s.RetentionDays {
+		cs = append(cs, change{"retention_days", s.RetentionDays, *p.RetentionDays})
+		s.RetentionDays = *p.RetentionDays
+	}
+	if p.PolicyApprovals != nil && *p.PolicyApprovals != s.PolicyApprovals {
+		cs = append(cs, change{"policy_approvals", s.PolicyApprovals, *p.PolicyApprovals})
+		s.PolicyApprovals = *p.PolicyApprovals
+	}
+	return s, cs
+}
+
+// change is one changed field, before and after.
+type change struct {
+	field    string
+	from, to any
+}
+
+// ErrInvalid marks a request the access model refuses as malformed: a bad
+// role, name, group, binding, expiry or setting.
+type ErrInvalid struct{ msg string }
+
+func (e *ErrInvalid) Error() string { return e.msg }
+
+func invalid(format string, args ...any) error {
+	return &ErrInvalid{fmt.Sprintf(format, args...)}
+}
