@@ -328,7 +328,9 @@ func (s *Service) key(ctx context.Context, tenant, id string) (*Key, error) {
 }
 
 // Key returns key id of tenant.
-func (s *Service) Key(ctx context.Context, tenant, id string) (*Key, error) { return s.key(ctx, tenant, id) }
+func (s *Service) Key(ctx context.Context, tenant, id string) (*Key, error) {
+	return s.key(ctx, tenant, id)
+}
 
 // RevokeKey stops key id of tenant at the next request. Revoking a
 // revoked key changes nothing and returns it.
@@ -373,7 +375,9 @@ func (s *Service) Tenants(ctx context.Context, after string, limit int) ([]Tenan
 }
 
 // Tenant returns tenant id.
-func (s *Service) Tenant(ctx context.Context, id string) (*Tenant, error) { return s.Store.Tenant(ctx, id) }
+func (s *Service) Tenant(ctx context.Context, id string) (*Tenant, error) {
+	return s.Store.Tenant(ctx, id)
+}
 
 // Settings returns a tenant's settings.
 func (s *Service) Settings(ctx context.Context, tenant string) (Settings, error) {
