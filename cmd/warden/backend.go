@@ -21,6 +21,7 @@ import (
 type store interface {
 	api.Store
 	access.BootstrapStore
+	access.Reader
 	policy.VersionReader
 	Meta(ctx context.Context, key string) (string, error)
 	SetMetaOnce(ctx context.Context, key, value string) (string, error)

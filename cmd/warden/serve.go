@@ -40,6 +40,11 @@ const (
 	dbFile                 = "warden.db" // the SQLite database in the data directory
 	keyFile                = "signing.key"
 	pubFile                = "log.pub"
+	// DefaultRateLimit and DefaultRateBurst bound each key per replica:
+	// far above what one agent needs, low enough that a leaked or looping
+	// key cannot take the server's capacity alone.
+	DefaultRateLimit = 1000
+	DefaultRateBurst = 2000
 )
 
 type serveConfig struct {
@@ -61,6 +66,9 @@ type serveConfig struct {
 	KeysFile string
 	// PhoneRegion is the scanner's default region for phone numbers.
 	PhoneRegion string
+	// RateLimit and RateBurst bound each key's requests per second.
+	RateLimit float64
+	RateBurst int
 }
 
 func (c *serveConfig) Validate() error {
@@ -85,6 +93,9 @@ func (c *serveConfig) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	if c.RateLimit < 0 || c.RateBurst < 0 {
+		return errors.New("--rate-limit and --rate-burst must not be negative")
 	}
 	return nil
 }
@@ -146,6 +157,8 @@ time signs checkpoints; it is replaced within seconds if it dies.`,
 	f.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&c.PhoneRegion, "phone-region", detect.DefaultPhoneRegion, "region of phone numbers written without a country code (scanning)")
+	f.Float64Var(&c.RateLimit, "rate-limit", DefaultRateLimit, "requests per second each API key may make to this replica (0: unlimited); more answer 429 with Retry-After")
+	f.IntVar(&c.RateBurst, "rate-burst", DefaultRateBurst, "requests above --rate-limit a key may make in a burst")
 	return cmd
 }
 
@@ -253,8 +266,15 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 	decisions := &gate.Gate{Policies: gate.CurrentFunc(policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader),
 		Scanner: &gate.Content{Scanner: scanner, Secret: key.redaction}}
 
+	keys := &access.Service{Ledger: l, Store: db, Rand: rand.Reader, Clock: time.Now}
+	// A tenant made through the API starts, like the default one, with
+	// the built-in default policy.
+	onTenant := func(ctx context.Context, tenant string) error {
+		return policies.EnsureActive(ctx, tenant, event.ActorSystem, policy.BuiltinDefault())
+	}
 	srv := api.New(api.Config{Store: db, Ledger: l, Origin: origin, VerifierKey: key.verifier, Logger: logger, Metrics: metrics,
-		Gate: decisions, Policies: policies, Scanner: scanner})
+		Gate: decisions, Policies: policies, Scanner: scanner, Access: keys, OnTenant: onTenant,
+		RateLimit: c.RateLimit, RateBurst: c.RateBurst})
 	hs := &http.Server{
 		Addr:              c.Listen,
 		Handler:           srv.Handler(),

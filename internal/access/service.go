@@ -162,7 +162,7 @@ func (s *Service) CreateKey(ctx context.Context, actor *Key, tenant string, spec
 		return nil, "", err
 	}
 	if !CanGrant(actor.Role, spec.Role) {
-		return nil, "", fmt.Errorf("a %s key cannot create a %s key: %w", actor.Role, spec.Role, ErrForbidden)
+		return nil, "", forbidden("a %s key cannot create a %s key", actor.Role, spec.Role)
 	}
 	rnd := s.Rand
 	if rnd == nil {
@@ -231,7 +231,7 @@ func (s *Service) UpdateKey(ctx context.Context, actor *Key, tenant, id string, 
 			return err
 		}
 		if !CanGrant(actor.Role, k.Role) {
-			return fmt.Errorf("a %s key cannot change a %s key: %w", actor.Role, k.Role, ErrForbidden)
+			return forbidden("a %s key cannot change a %s key", actor.Role, k.Role)
 		}
 		if k.Revoked != nil {
 			return invalid("key %s is revoked", id)
@@ -240,7 +240,7 @@ func (s *Service) UpdateKey(ctx context.Context, actor *Key, tenant, id string, 
 		var cs []event.Change
 		if p.Role != nil && *p.Role != k.Role {
 			if !CanGrant(actor.Role, *p.Role) {
-				return fmt.Errorf("a %s key cannot give the role %s: %w", actor.Role, *p.Role, ErrForbidden)
+				return forbidden("a %s key cannot give the role %s", actor.Role, *p.Role)
 			}
 			next.Role = *p.Role
 			cs = append(cs, event.Change{Field: "role", From: string(k.Role), To: string(next.Role)})
@@ -352,7 +352,7 @@ func (s *Service) RevokeKey(ctx context.Context, actor *Key, tenant, id string) 
 			return err
 		}
 		if !CanGrant(actor.Role, k.Role) {
-			return fmt.Errorf("a %s key cannot revoke a %s key: %w", actor.Role, k.Role, ErrForbidden)
+			return forbidden("a %s key cannot revoke a %s key", actor.Role, k.Role)
 		}
 		if k.Revoked != nil {
 			revoked = k
@@ -398,7 +398,7 @@ func (s *Service) Keys(ctx context.Context, tenant, after string, limit int) ([]
 // the tenant, the key and the presentable key, to show once.
 func (s *Service) CreateTenant(ctx context.Context, actor *Key, id, name string) (*Tenant, *Key, string, error) {
 	if actor.Role != RoleOwner {
-		return nil, nil, "", fmt.Errorf("only owner keys create tenants: %w", ErrForbidden)
+		return nil, nil, "", forbidden("only owner keys create tenants")
 	}
 	switch {
 	case id == ledger.SystemTenant || !ledger.ValidTenant(id):
@@ -419,7 +419,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor *Key, id, name string)
 		if exists, err := w.TenantExists(id); err != nil {
 			return err
 		} else if exists {
-			return fmt.Errorf("tenant %q: %w", id, ErrExists)
+			return &Error{Kind: ErrExists, Msg: fmt.Sprintf("tenant %q exists already", id)}
 		}
 		return w.InsertTenant(t)
 	}
@@ -437,7 +437,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor *Key, id, name string)
 // Suspending a suspended tenant changes nothing.
 func (s *Service) SuspendTenant(ctx context.Context, actor *Key, id, reason string) (*Tenant, error) {
 	if actor.Role != RoleOwner {
-		return nil, fmt.Errorf("only owner keys suspend tenants: %w", ErrForbidden)
+		return nil, forbidden("only owner keys suspend tenants")
 	}
 	if id == ledger.SystemTenant {
 		return nil, invalid("the installation tenant %s cannot be suspended", id)
@@ -621,7 +621,7 @@ func (s *Service) SignReview(ctx context.Context, actor *Key, tenant, seen, comm
 		return nil, nil, err
 	}
 	if seen != "" && seen != rv.Digest {
-		return nil, nil, ErrStale
+		return nil, nil, &Error{Kind: ErrStale, Msg: "the access review changed since it was read (digest " + seen + "); read it again"}
 	}
 	req, err := event.New(event.KindReviewSigned, actor.ID,
 		&event.ReviewSigned{Keys: len(rv.Keys), Digest: rv.Digest, Comment: comment})

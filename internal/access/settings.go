@@ -1,6 +1,7 @@
 package access
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -80,12 +81,26 @@ type change struct {
 	from, to any
 }
 
+// Error is a refusal whose message is meant for the caller: Kind is one
+// of ErrInvalid, ErrForbidden, ErrExists, ErrStale.
+type Error struct {
+	Kind error
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Unwrap makes errors.Is(err, e.Kind) hold.
+func (e *Error) Unwrap() error { return e.Kind }
+
 // ErrInvalid marks a request the access model refuses as malformed: a bad
 // role, name, group, binding, expiry or setting.
-type ErrInvalid struct{ msg string }
-
-func (e *ErrInvalid) Error() string { return e.msg }
+var ErrInvalid = errors.New("invalid request")
 
 func invalid(format string, args ...any) error {
-	return &ErrInvalid{fmt.Sprintf(format, args...)}
+	return &Error{Kind: ErrInvalid, Msg: fmt.Sprintf(format, args...)}
+}
+
+func forbidden(format string, args ...any) error {
+	return &Error{Kind: ErrForbidden, Msg: fmt.Sprintf(format, args...)}
 }

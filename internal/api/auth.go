@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/ledger"
@@ -34,10 +35,12 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if !strings.EqualFold(scheme, "Bearer") || presented == "" {
 		return nil, access.ErrBadKey
 	}
-	k, err := access.Authenticate(r.Context(), s.cfg.Store, presented, s.cfg.Clock())
+	now := s.cfg.Clock()
+	k, err := access.Authenticate(r.Context(), s.cfg.Store, presented, now)
 	if err != nil {
 		return nil, err
 	}
+	s.touch(r, k, now)
 	p := &principal{key: k, tenant: k.Tenant}
 	named := r.URL.Query().Get("tenant")
 	switch {
@@ -54,4 +57,19 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 		return nil, fmt.Errorf("key %s asked for tenant %q: %w", k.ID, named, access.ErrNotFound)
 	}
 	return p, nil
+}
+
+// lastUsedEvery is how stale a key's recorded last use may grow: it is
+// written at most once a minute per key, not on every request.
+const lastUsedEvery = time.Minute
+
+// touch records a key's last use when the stored one is older than
+// lastUsedEvery. A failure to record it does not fail the request.
+func (s *Server) touch(r *http.Request, k *access.Key, now time.Time) {
+	if k.LastUsed != nil && now.Sub(*k.LastUsed) < lastUsedEvery {
+		return
+	}
+	if err := s.cfg.Store.TouchKey(r.Context(), k.ID, now); err != nil {
+		s.log.WarnContext(r.Context(), "record key use", "key_id", k.ID, "err", err)
+	}
 }

@@ -159,7 +159,9 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	s.waitCheckpoint(t, "default")
 	evalBody := `{"principal":{"id":"bot","type":"agent"},"action":{"type":"fs.read"}}`
 	rcpt := s.evaluate(t, s.admin, evalBody, http.StatusOK).ReceiptID
-	// What the server serves, as a request that succeeds for an admin.
+	keyID := s.createKey(t, s.admin, `{"role":"auditor","name":"probe"}`).ID
+	// What the server serves, as a request that succeeds for an admin
+	// (for the tenant routes, the owner).
 	served := []struct{ method, path, probe string }{
 		{"GET", "/healthz", "/healthz"},
 		{"GET", "/readyz", "/readyz"},
@@ -184,6 +186,18 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		{"POST", "/v1/scan", "/v1/scan"},
 		{"GET", "/v1/receipts", "/v1/receipts"},
 		{"GET", "/v1/receipts/{id}", "/v1/receipts/" + rcpt},
+		{"POST", "/v1/keys", "/v1/keys"},
+		{"GET", "/v1/keys", "/v1/keys"},
+		{"GET", "/v1/keys/{id}", "/v1/keys/" + keyID},
+		{"PATCH", "/v1/keys/{id}", "/v1/keys/" + keyID},
+		{"DELETE", "/v1/keys/{id}", "/v1/keys/" + keyID},
+		{"GET", "/v1/access/review", "/v1/access/review"},
+		{"POST", "/v1/access/review/sign", "/v1/access/review/sign"},
+		{"GET", "/v1/settings", "/v1/settings"},
+		{"PATCH", "/v1/settings", "/v1/settings"},
+		{"POST", "/v1/tenants", "/v1/tenants"},
+		{"GET", "/v1/tenants", "/v1/tenants"},
+		{"POST", "/v1/tenants/{id}/suspend", "/v1/tenants/probe/suspend"},
 	}
 	public := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/v1/openapi.json": true}
 	r := s.get(t, "/v1/openapi.json", "", http.StatusOK)
@@ -217,12 +231,24 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 				body = `{"text":"hello"}`
 			case rt.path == "/v1/receipts/{id}/outcome":
 				body = `{"status":"succeeded"}`
+			case rt.method == "POST" && rt.path == "/v1/keys":
+				body = `{"role":"agent","name":"probe agent","bindings":["bot-*"]}`
+			case rt.method == "POST" && rt.path == "/v1/tenants":
+				body = `{"id":"probe","name":"Probe"}`
+			case rt.method == "PATCH" && rt.path == "/v1/settings":
+				body = `{"retention_days":30}`
+			case rt.method == "PATCH":
+				body = `{"name":"renamed"}`
 			case rt.method == "POST" && rt.path == "/v1/policies":
 				body, headers = "name: probe\nrules: [{id: all, effect: allow}]\n", []string{"Content-Type", "application/yaml"}
 			case rt.method == "POST":
 				body = "{}"
 			}
-			r := s.do(t, rt.method, rt.probe, s.admin, strings.NewReader(body), headers...)
+			key := s.admin
+			if strings.HasPrefix(rt.path, "/v1/tenants") {
+				key = s.owner
+			}
+			r := s.do(t, rt.method, rt.probe, key, strings.NewReader(body), headers...)
 			if r.status != http.StatusOK && !(r.status == http.StatusCreated && rt.method == "POST") {
 				t.Fatalf("%s %s = %d, want 200", rt.method, rt.probe, r.status)
 			}
@@ -236,7 +262,11 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	// Every documented operation is served by a route, not the fallback.
 	for _, op := range documented {
 		method, path, _ := strings.Cut(op, " ")
-		probe := strings.NewReplacer("{seq}", "0", "{name}", "probe", "{n}", "1", "{id}", rcpt).Replace(path)
+		id := rcpt
+		if strings.HasPrefix(path, "/v1/keys/") {
+			id = keyID
+		}
+		probe := strings.NewReplacer("{seq}", "0", "{name}", "probe", "{n}", "1", "{id}", id).Replace(path)
 		r := s.do(t, method, probe, s.admin, strings.NewReader(""))
 		if r.status == http.StatusNotFound || r.status == http.StatusMethodNotAllowed {
 			t.Errorf("documented %s answers %d", op, r.status)

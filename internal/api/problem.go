@@ -36,6 +36,8 @@ var (
 	probMethod       = Problem{Type: problemBase + "method-not-allowed", Title: "Method not allowed", Status: http.StatusMethodNotAllowed}
 	probConflict     = Problem{Type: problemBase + "conflict", Title: "Conflicts with the current state", Status: http.StatusConflict}
 	probTooLarge     = Problem{Type: problemBase + "too-large", Title: "Request body too large", Status: http.StatusRequestEntityTooLarge}
+	probSuspended    = Problem{Type: problemBase + "tenant-suspended", Title: "The key's tenant is suspended", Status: http.StatusForbidden}
+	probRateLimited  = Problem{Type: problemBase + "rate-limited", Title: "Too many requests for this key; retry after the time given", Status: http.StatusTooManyRequests}
 	probUnavailable  = Problem{Type: problemBase + "unavailable", Title: "Cannot record right now; retry later", Status: http.StatusServiceUnavailable}
 	probInternal     = Problem{Type: problemBase + "internal", Title: "Internal error", Status: http.StatusInternalServerError}
 )
@@ -52,6 +54,7 @@ func errBad(msg string) error { return &badRequest{msg: msg} }
 func problemFor(err error) (Problem, bool) {
 	var br *badRequest
 	var mbe *http.MaxBytesError
+	var ae *access.Error
 	switch {
 	case errors.As(err, &br):
 		p := probBadRequest
@@ -76,6 +79,20 @@ func problemFor(err error) (Problem, bool) {
 		return probUnavailable, true
 	case errors.Is(err, access.ErrBadKey):
 		return probUnauthorized, false
+	case errors.Is(err, access.ErrSuspended):
+		return probSuspended, false
+	case errors.As(err, &ae):
+		var p Problem
+		switch {
+		case errors.Is(ae.Kind, access.ErrForbidden):
+			p = probForbidden
+		case errors.Is(ae.Kind, access.ErrExists), errors.Is(ae.Kind, access.ErrStale):
+			p = probConflict
+		default:
+			p = probBadRequest
+		}
+		p.Detail = ae.Msg
+		return p, false
 	case errors.Is(err, ledger.ErrNotFound), errors.Is(err, access.ErrNotFound):
 		return probNotFound, false
 	case errors.Is(err, ledger.ErrRange):

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/policy"
@@ -47,6 +48,16 @@ func (s *Server) reportOutcome(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if p.key.Role == access.RoleAgent {
+		rc, err := s.cfg.Store.Receipt(r.Context(), p.tenant, id)
+		if err == nil {
+			err = sees(p, rc.Agent)
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	ans, err := s.cfg.Gate.Outcome(r.Context(), p.tenant, p.key.ID, id, o)
 	if err != nil {
@@ -91,6 +102,9 @@ func (s *Server) getReceipt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc, err := s.cfg.Store.Receipt(ctx, p.tenant, id)
+	if err == nil {
+		err = sees(p, rc.Agent)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -187,6 +201,9 @@ func (s *Server) listReceipts(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, rc := range rs {
+			if sees(p, rc.Agent) != nil {
+				continue // an agent key lists its own principals' receipts only
+			}
 			js := ReceiptSummaryJSON{ReceiptID: rc.ID, Seq: rc.Seq, Time: rc.Time, Agent: rc.Agent, Action: rc.Action,
 				Decision: rc.Decision, OutcomeStatus: rc.OutcomeStatus}
 			if rc.HasOutcome() {

@@ -29,6 +29,8 @@ type Store interface {
 	access.KeyReader
 	event.ReceiptReader
 	Tenant(ctx context.Context, id string) (*access.Tenant, error)
+	// TouchKey records a key's last use.
+	TouchKey(ctx context.Context, id string, at time.Time) error
 	// Ping fails when the store cannot take a write.
 	Ping(ctx context.Context) error
 }
@@ -46,6 +48,14 @@ type Config struct {
 	Policies *policy.Manager
 	// Scanner serves POST /v1/scan (nil: the route answers 400).
 	Scanner *scan.Scanner
+	// Access keeps tenants, keys and settings.
+	Access *access.Service
+	// OnTenant prepares a tenant just created (its first policy).
+	OnTenant func(ctx context.Context, tenant string) error
+	// RateLimit is each key's sustained requests per second on this
+	// replica (0: unlimited), RateBurst the burst above it.
+	RateLimit float64
+	RateBurst int
 	Logger  *slog.Logger
 	Metrics *Metrics
 	MaxBody int64
@@ -60,6 +70,7 @@ type Server struct {
 	verify  chan struct{} // one full verification at a time
 	routes  []route
 	handler http.Handler
+	limiter *keyLimiter
 }
 
 // route is one entry of the route table: the mux, the permission check
@@ -85,7 +96,8 @@ func New(cfg Config) *Server {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(prometheus.NewRegistry())
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), verify: make(chan struct{}, 1)}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), verify: make(chan struct{}, 1),
+		limiter: newKeyLimiter(cfg.RateLimit, cfg.RateBurst)}
 	s.routes = []route{
 		{"GET", "/healthz", "", "liveness: the process serves requests", s.healthz},
 		{"GET", "/readyz", "", "readiness: the store takes writes", s.readyz},
@@ -100,8 +112,8 @@ func New(cfg Config) *Server {
 		{"POST", "/v1/evaluate", access.PermEvaluate, "decide a request and record the decision", s.evaluate},
 		{"POST", "/v1/scan", access.PermEvaluate, "run the content scanners on a text or JSON value (nothing is recorded)", s.scanContent},
 		{"POST", "/v1/receipts/{id}/outcome", access.PermEvaluate, "report the outcome of an allowed action (once per receipt)", s.reportOutcome},
-		{"GET", "/v1/receipts", access.PermLedgerRead, "receipts filtered by agent, action, decision and time, cursor paged", s.listReceipts},
-		{"GET", "/v1/receipts/{id}", access.PermLedgerRead, "a decision with its outcome and inclusion proofs", s.getReceipt},
+		{"GET", "/v1/receipts", access.PermReceiptsRead, "receipts filtered by agent, action, decision and time, cursor paged (an agent key sees its own principals')", s.listReceipts},
+		{"GET", "/v1/receipts/{id}", access.PermReceiptsRead, "a decision with its outcome and inclusion proofs", s.getReceipt},
 		{"POST", "/v1/policies", access.PermPolicyWrite, "push a policy version (application/yaml or application/json)", s.pushPolicy},
 		{"GET", "/v1/policies", access.PermPolicyRead, "every policy version", s.listPolicies},
 		{"GET", "/v1/policies/active", access.PermPolicyRead, "the active policy version", s.activePolicy},
@@ -109,6 +121,18 @@ func New(cfg Config) *Server {
 		{"GET", "/v1/policies/{name}/versions/{n}", access.PermPolicyRead, "one policy version with its source", s.getPolicyVersion},
 		{"GET", "/v1/policies/{name}/diff", access.PermPolicyRead, "rules added, removed and changed between two versions, with example requests whose decision changes", s.diffPolicy},
 		{"POST", "/v1/policies/{name}/versions/{n}/activate", access.PermPolicyWrite, "make a version the active policy", s.activatePolicy},
+		{"POST", "/v1/keys", access.PermKeysWrite, "create a key ({role, name, groups?, bindings?, expires_at?}); its secret is in this answer only", s.createKey},
+		{"GET", "/v1/keys", access.PermKeysRead, "the tenant's keys in id order, cursor paged", s.listKeys},
+		{"GET", "/v1/keys/{id}", access.PermKeysRead, "one key (never its secret)", s.getAPIKey},
+		{"PATCH", "/v1/keys/{id}", access.PermKeysWrite, "change a key's role, name, groups, bindings or expiry", s.updateKey},
+		{"DELETE", "/v1/keys/{id}", access.PermKeysWrite, "revoke a key: it stops at the next request", s.revokeKey},
+		{"GET", "/v1/access/review", access.PermKeysRead, "the access review: every key with role, groups, bindings, creation, expiry and last use", s.accessReview},
+		{"POST", "/v1/access/review/sign", access.PermKeysWrite, "sign off the access review ({digest?, comment?}), recorded as access.review_signed", s.signReview},
+		{"GET", "/v1/settings", access.PermSettingsRead, "the tenant's settings", s.getSettings},
+		{"PATCH", "/v1/settings", access.PermSettingsWrite, "change settings; one setting.changed entry per change", s.patchSettings},
+		{"POST", "/v1/tenants", access.PermTenants, "create a tenant ({id, name}) with its first admin key, shown once", s.createTenant},
+		{"GET", "/v1/tenants", access.PermTenants, "every tenant, cursor paged", s.listTenants},
+		{"POST", "/v1/tenants/{id}/suspend", access.PermTenants, "suspend a tenant: its keys stop at their next request", s.suspendTenant},
 		{"GET", "/metrics", "", "Prometheus metrics", promhttp.HandlerFor(cfg.Metrics.gatherer, promhttp.HandlerOpts{}).ServeHTTP},
 	}
 	allowed := map[string][]string{}
@@ -145,6 +169,13 @@ func (s *Server) wrapRoute(rt route) http.Handler {
 		if err != nil {
 			s.fail(w, r, err)
 			return
+		}
+		if s.limiter != nil {
+			if ok, wait := s.limiter.allow(p.key.ID, s.cfg.Clock()); !ok {
+				w.Header().Set("Retry-After", retryAfter(wait))
+				s.writeProblem(w, r, probRateLimited)
+				return
+			}
 		}
 		if !p.key.Role.Allows(rt.perm) {
 			s.writeProblem(w, r, probForbidden)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,9 @@ type stackOptions struct {
 	maxBody      int64 // api.Config.MaxBody
 	maxPageCount int64 // sqlite.Options.MaxPageCount
 	scanner      *scan.Scanner
+	rateLimit    float64 // api.Config.RateLimit, RateBurst
+	rateBurst    int
+	clock        func() time.Time // api.Config.Clock and the access service's
 }
 
 // stack is a whole Warden server in the test process: SQLite in a temp
@@ -52,6 +56,7 @@ type stack struct {
 	logs   *syncBuffer
 
 	policies *policy.Manager
+	access   *access.Service
 }
 
 // syncBuffer is a bytes.Buffer the server's goroutines may log into.
@@ -133,8 +138,13 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	}
 	s.policies = &policy.Manager{Ledger: l, Store: db}
 	g := &gate.Gate{Policies: gate.CurrentFunc(s.policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader)}
+	s.access = &access.Service{Ledger: l, Store: db, Rand: rand.Reader, Clock: opt.clock}
+	onTenant := func(ctx context.Context, tenant string) error {
+		return s.policies.EnsureActive(ctx, tenant, event.ActorSystem, policy.BuiltinDefault())
+	}
 	s.srv = api.New(api.Config{Store: db, Ledger: l, Origin: testOrigin, VerifierKey: vkey,
-		Logger: logger, Metrics: metrics, MaxBody: opt.maxBody, Gate: g, Policies: s.policies, Scanner: opt.scanner})
+		Logger: logger, Metrics: metrics, MaxBody: opt.maxBody, Gate: g, Policies: s.policies, Scanner: opt.scanner,
+		Access: s.access, OnTenant: onTenant, RateLimit: opt.rateLimit, RateBurst: opt.rateBurst, Clock: opt.clock})
 	s.hs = httptest.NewServer(s.srv.Handler())
 	t.Cleanup(s.hs.Close)
 	s.url = s.hs.URL
@@ -289,4 +299,19 @@ func (s *stack) pushAndActivate(t *testing.T, doc string) {
 	if _, err := s.policies.Activate(ctx, "default", "test", v.Name, v.Version); err != nil {
 		t.Fatalf("Activate = %v", err)
 	}
+}
+
+// createKey creates a key with the JSON body as key and returns it with
+// its secret; the answer must be 201.
+func (s *stack) createKey(t *testing.T, key, body string) *api.NewKeyJSON {
+	t.Helper()
+	r := s.do(t, http.MethodPost, "/v1/keys", key, strings.NewReader(body))
+	if r.status != http.StatusCreated {
+		t.Fatalf("POST /v1/keys %s = %d, want 201; body %s", body, r.status, r.body)
+	}
+	var out api.NewKeyJSON
+	if err := json.Unmarshal(r.body, &out); err != nil || out.Key == "" || out.ID == "" {
+		t.Fatalf("POST /v1/keys answered %s (%v), want a key with its secret", r.body, err)
+	}
+	return &out
 }

@@ -301,7 +301,8 @@ func run(ctx context.Context, o options, log io.Writer) (*result, error) {
 // start runs warden serve and reads its URL and the admin key of the
 // default tenant from its standard output.
 func start(ctx context.Context, bin, dataDir string, log io.Writer) (*server, error) {
-	cmd := exec.Command(bin, "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--log-level", "warn")
+	// The per-key rate limit is off: one key drives the whole load here.
+	cmd := exec.Command(bin, "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--log-level", "warn", "--rate-limit", "0")
 	cmd.Env = withoutEnv(os.Environ(), "WARDEN_URL", "WARDEN_DATABASE", "WARDEN_DATA_DIR")
 	cmd.Stderr = log
 	stdout, err := cmd.StdoutPipe()
