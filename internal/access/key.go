@@ -87,6 +87,25 @@ func ParseKey(s string) (id, secret string, err error) {
 	return id, secret, nil
 }
 
+// keyLength is the length of a presentable key.
+var keyLength = len(keyPrefix) + b32.EncodedLen(idBytes) + 1 + b32.EncodedLen(secretBytes)
+
+// HoldsKey reports whether s contains a presentable Warden key.
+func HoldsKey(s string) bool {
+	for i := 0; ; i++ {
+		j := strings.Index(s[i:], keyPrefix)
+		if j < 0 {
+			return false
+		}
+		i += j
+		if end := i + keyLength; end <= len(s) {
+			if _, _, err := ParseKey(s[i:end]); err == nil {
+				return true
+			}
+		}
+	}
+}
+
 func isB32(s string, n int) bool {
 	if len(s) != b32.EncodedLen(n) {
 		return false

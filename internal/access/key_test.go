@@ -155,3 +155,22 @@ func FuzzParseKey(f *testing.F) {
 		}
 	})
 }
+
+func TestHoldsKey(t *testing.T) {
+	_, presented, err := NewKey(seeded(3), "acme", RoleAuditor, "x", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range map[string]bool{
+		presented:                         true,
+		"ci key " + presented + " (prod)": true,
+		"wdn_" + presented:                true,
+		presented[:len(presented)-1]:      false,
+		"wdn_ and more wdn_":              false,
+		"":                                false,
+	} {
+		if got := HoldsKey(s); got != want {
+			t.Errorf("HoldsKey(%.30q…) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -111,6 +111,10 @@ func validateKey(tenant string, role Role, name string, groups, bindings []strin
 		return invalid("owner keys belong to the installation (tenant %s) and only they do", ledger.SystemTenant)
 	case name == "" || len(name) > MaxNameLength:
 		return invalid("name must have 1 to %d bytes", MaxNameLength)
+	case HoldsKey(name):
+		// A name is recorded in the log for good; a key pasted into it
+		// would be too.
+		return invalid("name holds an API key")
 	case len(groups) > MaxGroups:
 		return invalid("at most %d groups", MaxGroups)
 	case len(bindings) > MaxBindings:
@@ -405,6 +409,8 @@ func (s *Service) CreateTenant(ctx context.Context, actor *Key, id, name string)
 		return nil, nil, "", invalid("tenant id must match [a-z0-9][a-z0-9-]{0,62}")
 	case name == "" || len(name) > MaxNameLength:
 		return nil, nil, "", invalid("name must have 1 to %d bytes", MaxNameLength)
+	case HoldsKey(name):
+		return nil, nil, "", invalid("name holds an API key")
 	}
 	t := &Tenant{ID: id, Name: name, Status: TenantActive, Created: s.now(), Settings: DefaultSettings}
 	req, err := event.New(event.KindTenantCreated, actor.ID, &event.TenantCreated{TenantID: id, Name: name})
@@ -442,8 +448,8 @@ func (s *Service) SuspendTenant(ctx context.Context, actor *Key, id, reason stri
 	if id == ledger.SystemTenant {
 		return nil, invalid("the installation tenant %s cannot be suspended", id)
 	}
-	if len(reason) > MaxNameLength {
-		return nil, invalid("reason must have at most %d bytes", MaxNameLength)
+	if len(reason) > MaxNameLength || HoldsKey(reason) {
+		return nil, invalid("reason must have at most %d bytes and hold no API key", MaxNameLength)
 	}
 	if _, err := s.Store.Tenant(ctx, id); err != nil {
 		return nil, err
@@ -613,8 +619,8 @@ func reviewKey(k *Key, now time.Time) ReviewKey {
 // the digest of the review the reviewer read: a review that changed
 // since is ErrStale, so a sign-off never covers keys nobody looked at.
 func (s *Service) SignReview(ctx context.Context, actor *Key, tenant, seen, comment string) (*Review, *ledger.Appended, error) {
-	if len(comment) > 2000 {
-		return nil, nil, invalid("comment must have at most 2000 bytes")
+	if len(comment) > 2000 || HoldsKey(comment) {
+		return nil, nil, invalid("comment must have at most 2000 bytes and hold no API key")
 	}
 	rv, err := s.Review(ctx, tenant)
 	if err != nil {

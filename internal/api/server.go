@@ -56,10 +56,10 @@ type Config struct {
 	// replica (0: unlimited), RateBurst the burst above it.
 	RateLimit float64
 	RateBurst int
-	Logger  *slog.Logger
-	Metrics *Metrics
-	MaxBody int64
-	Clock   func() time.Time
+	Logger    *slog.Logger
+	Metrics   *Metrics
+	MaxBody   int64
+	Clock     func() time.Time
 }
 
 // Server serves the HTTP API.
