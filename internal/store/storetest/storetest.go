@@ -71,6 +71,7 @@ func Run(t *testing.T, f Factory) {
 		{"Reopen", testReopen},
 		{"PolicyVersions", testPolicyVersions},
 		{"Receipts", testReceipts},
+		{"Access", testAccess},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
