@@ -73,7 +73,14 @@ func ensureTenant(ctx context.Context, l *ledger.Ledger, st BootstrapStore, id, 
 		return fmt.Errorf("bootstrap tenant %q: %w", id, err)
 	}
 	t := &Tenant{ID: id, Name: name, Status: TenantActive, Created: now().UTC(), Settings: DefaultSettings}
-	req, err := event.New(event.KindTenantCreated, event.ActorSystem, &event.TenantCreated{TenantID: id, Name: name})
+	if id == DefaultTenant {
+		// One person starts the bootstrap tenant: its policy versions need
+		// no second approver until an admin raises the count. Its creation
+		// entry records that, and evidence reports flag it.
+		t.Settings.PolicyApprovals = 0
+	}
+	req, err := event.New(event.KindTenantCreated, event.ActorSystem,
+		&event.TenantCreated{TenantID: id, Name: name, Settings: t.Settings.Event()})
 	if err != nil {
 		return err
 	}

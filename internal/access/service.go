@@ -413,7 +413,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor *Key, id, name string)
 		return nil, nil, "", invalid("name holds an API key")
 	}
 	t := &Tenant{ID: id, Name: name, Status: TenantActive, Created: s.now(), Settings: DefaultSettings}
-	req, err := event.New(event.KindTenantCreated, actor.ID, &event.TenantCreated{TenantID: id, Name: name})
+	req, err := event.New(event.KindTenantCreated, actor.ID, &event.TenantCreated{TenantID: id, Name: name, Settings: t.Settings.Event()})
 	if err != nil {
 		return nil, nil, "", err
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/wardenhq/warden/internal/event"
 )
 
 // Tenant statuses.
@@ -33,9 +35,17 @@ type Settings struct {
 	PolicyApprovals int `json:"policy_approvals"`
 }
 
-// DefaultSettings are a new tenant's settings: a year of retention (SOC 2
-// audits cover twelve months) and no second approver required.
-var DefaultSettings = Settings{RetentionDays: 400, PolicyApprovals: 0}
+// DefaultSettings are a new tenant's settings: a year of retention and a
+// month to spare (a SOC 2 period is twelve months) and one approver other
+// than the author for every policy version (DESIGN.md section 5). The
+// bootstrap tenant starts at 0, so that one person can start; its
+// tenant.created entry records that.
+var DefaultSettings = Settings{RetentionDays: 400, PolicyApprovals: 1}
+
+// Event returns the settings as a tenant.created entry records them.
+func (s Settings) Event() *event.TenantSettings {
+	return &event.TenantSettings{RetentionDays: s.RetentionDays, PolicyApprovals: s.PolicyApprovals}
+}
 
 // Limits of the settings.
 const (

@@ -284,6 +284,14 @@ func TestTenants(t *testing.T) {
 			t.Errorf("acme's log has %d %s entries by %v, want one by the owner key", len(bodies), kind, actors)
 		}
 	}
+	// A tenant made through the API needs a second approver for policies;
+	// the bootstrap tenant starts without, and both creations say so.
+	for tenant, want := range map[string]int{"acme": 1, "default": 0} {
+		bodies, _ := s.entriesOf(t, tenant, event.KindTenantCreated)
+		if tc := bodies[0].(*event.TenantCreated); tc.Settings == nil || tc.Settings.PolicyApprovals != want {
+			t.Errorf("%s's tenant.created records settings %+v, want policy_approvals %d", tenant, tc.Settings, want)
+		}
+	}
 	list := s.get(t, "/v1/tenants", s.owner, http.StatusOK)
 	if !strings.Contains(string(list.body), `"id":"acme"`) || !strings.Contains(string(list.body), `"status":"suspended"`) {
 		t.Errorf("GET /v1/tenants = %s", list.body)

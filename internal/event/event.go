@@ -56,8 +56,16 @@ const (
 // TenantCreated records the creation of a tenant, as the first entry of
 // its own log.
 type TenantCreated struct {
-	TenantID string `json:"tenant_id"`
-	Name     string `json:"name"`
+	TenantID string          `json:"tenant_id"`
+	Name     string          `json:"name"`
+	Settings *TenantSettings `json:"settings,omitempty"`
+}
+
+// TenantSettings are a tenant's settings as its creation records them;
+// later changes are setting.changed entries.
+type TenantSettings struct {
+	RetentionDays   int `json:"retention_days"`
+	PolicyApprovals int `json:"policy_approvals"`
 }
 
 // KeyCreated records the creation of an API key. It never holds the key's
