@@ -1,0 +1,648 @@
+package api_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/api"
+	"github.com/wardenhq/warden/internal/scan"
+)
+
+// matrixRoles are the roles of the isolation matrix, in the order of the
+// columns of byRole.
+var matrixRoles = [...]access.Role{access.RoleOwner, access.RoleAdmin, access.RolePolicyAuthor,
+	access.RoleApprover, access.RoleOperator, access.RoleAuditor, access.RoleAgent}
+
+// byRole is one expected status per role, in the order of matrixRoles:
+// owner, admin, policy_author, approver, operator, auditor, agent.
+type byRole [len(matrixRoles)]int
+
+// expectation is what one route answers, written out from DESIGN.md
+// section 8 and never computed from the permission table under test.
+//
+//   - own: the route acting on the caller's tenant (default; the owner
+//     names it with ?tenant=default), on an object of that tenant.
+//   - foreign: the route on tenant other's object. When the path names an
+//     object (receipt, key, policy by name, entry seq, tenant) the path
+//     names other's, in the caller's own tenant. When it names none, a key
+//     of default names tenant other with ?tenant=other (404 for every
+//     role: the tenant is resolved before the role is checked); the
+//     owner, which may name any tenant, stays in default and names
+//     other's objects in the query instead (a cursor of other's listing, a
+//     filter on other's agent), which must find nothing of them.
+//   - dead: no key, a malformed key, an unknown key, a revoked key or an
+//     expired key, whatever its role.
+//
+// A role without the route's permission gets 403 before anything is
+// looked up, so it gets 403 for a foreign object too: a 403 says what the
+// role may do, never whether the object exists. Only a caller that holds
+// the permission must see 404 for another tenant's object, never 403 or
+// 200, and no answer ever carries one of other's markers.
+type expectation struct {
+	own, foreign byRole
+	dead         int
+}
+
+// isolationTable has one row per served route; TestIsolationMatrix fails
+// for a route without a row and for a row without a route. Each byRole
+// lists owner, admin, policy_author, approver, operator, auditor, agent.
+var isolationTable = map[string]expectation{
+	// Public routes answer anyone, with or without a key.
+	"GET /healthz":         {own: byRole{200, 200, 200, 200, 200, 200, 200}, foreign: byRole{200, 200, 200, 200, 200, 200, 200}, dead: 200},
+	"GET /readyz":          {own: byRole{200, 200, 200, 200, 200, 200, 200}, foreign: byRole{200, 200, 200, 200, 200, 200, 200}, dead: 200},
+	"GET /metrics":         {own: byRole{200, 200, 200, 200, 200, 200, 200}, foreign: byRole{200, 200, 200, 200, 200, 200, 200}, dead: 200},
+	"GET /v1/openapi.json": {own: byRole{200, 200, 200, 200, 200, 200, 200}, foreign: byRole{200, 200, 200, 200, 200, 200, 200}, dead: 200},
+
+	// The ledger: auditor (and admin, owner).
+	"GET /v1/log/checkpoint":        {own: byRole{200, 200, 403, 403, 403, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/log/key":               {own: byRole{200, 200, 403, 403, 403, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/log/entries":           {own: byRole{200, 200, 403, 403, 403, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/log/entries/{seq}":     {own: byRole{200, 200, 403, 403, 403, 200, 403}, foreign: byRole{404, 404, 403, 403, 403, 404, 403}, dead: 401},
+	"GET /v1/log/proof/inclusion":   {own: byRole{200, 200, 403, 403, 403, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/log/proof/consistency": {own: byRole{200, 200, 403, 403, 403, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"POST /v1/log/verify":           {own: byRole{200, 200, 403, 403, 403, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+
+	// Decisions, scans and outcomes: agent (bound), admin, owner.
+	"POST /v1/evaluate":              {own: byRole{200, 200, 403, 403, 403, 403, 200}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"POST /v1/scan":                  {own: byRole{200, 200, 403, 403, 403, 403, 200}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"POST /v1/receipts/{id}/outcome": {own: byRole{201, 201, 403, 403, 403, 403, 201}, foreign: byRole{404, 404, 403, 403, 403, 403, 404}, dead: 401},
+
+	// Receipts: auditor, agent (its own principals'), admin, owner.
+	"GET /v1/receipts":      {own: byRole{200, 200, 403, 403, 403, 200, 200}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/receipts/{id}": {own: byRole{200, 200, 403, 403, 403, 200, 200}, foreign: byRole{404, 404, 403, 403, 403, 404, 404}, dead: 401},
+
+	// Policies: policy_author writes; every role but agent reads.
+	"POST /v1/policies":                              {own: byRole{201, 201, 201, 403, 403, 403, 403}, foreign: byRole{201, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/policies":                               {own: byRole{200, 200, 200, 200, 200, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/policies/active":                        {own: byRole{200, 200, 200, 200, 200, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/policies/{name}/versions":               {own: byRole{200, 200, 200, 200, 200, 200, 403}, foreign: byRole{404, 404, 404, 404, 404, 404, 403}, dead: 401},
+	"GET /v1/policies/{name}/versions/{n}":           {own: byRole{200, 200, 200, 200, 200, 200, 403}, foreign: byRole{404, 404, 404, 404, 404, 404, 403}, dead: 401},
+	"GET /v1/policies/{name}/diff":                   {own: byRole{200, 200, 200, 200, 200, 200, 403}, foreign: byRole{404, 404, 404, 404, 404, 404, 403}, dead: 401},
+	"POST /v1/policies/{name}/versions/{n}/activate": {own: byRole{200, 200, 200, 403, 403, 403, 403}, foreign: byRole{404, 404, 404, 403, 403, 403, 403}, dead: 401},
+
+	// Keys and the access review: admin writes, auditor reads.
+	"POST /v1/keys":               {own: byRole{201, 201, 403, 403, 403, 403, 403}, foreign: byRole{201, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/keys":                {own: byRole{200, 200, 403, 403, 403, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/keys/{id}":           {own: byRole{200, 200, 403, 403, 403, 200, 403}, foreign: byRole{404, 404, 403, 403, 403, 404, 403}, dead: 401},
+	"PATCH /v1/keys/{id}":         {own: byRole{200, 200, 403, 403, 403, 403, 403}, foreign: byRole{404, 404, 403, 403, 403, 403, 403}, dead: 401},
+	"DELETE /v1/keys/{id}":        {own: byRole{200, 200, 403, 403, 403, 403, 403}, foreign: byRole{404, 404, 403, 403, 403, 403, 403}, dead: 401},
+	"GET /v1/access/review":       {own: byRole{200, 200, 403, 403, 403, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"POST /v1/access/review/sign": {own: byRole{201, 201, 403, 403, 403, 403, 403}, foreign: byRole{201, 404, 404, 404, 404, 404, 404}, dead: 401},
+
+	// Settings: admin writes, auditor reads.
+	"GET /v1/settings":   {own: byRole{200, 200, 403, 403, 403, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"PATCH /v1/settings": {own: byRole{200, 200, 403, 403, 403, 403, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+
+	// Tenants: the owner alone; an admin is 403 like every other role. A
+	// tenant is the owner's object whichever it is, so its "foreign"
+	// suspension is of another throwaway tenant; a key of default asks to
+	// suspend default (own) or other (foreign).
+	"POST /v1/tenants":              {own: byRole{201, 403, 403, 403, 403, 403, 403}, foreign: byRole{201, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/tenants":               {own: byRole{200, 403, 403, 403, 403, 403, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"POST /v1/tenants/{id}/suspend": {own: byRole{200, 403, 403, 403, 403, 403, 403}, foreign: byRole{200, 403, 403, 403, 403, 403, 403}, dead: 401},
+}
+
+// allowAll is default's policy (other's, otherPolicy, allows as well), so
+// that evaluate answers allow and outcomes can be reported.
+const allowAll = "name: allowall\nrules: [{id: all, effect: allow}]\n"
+
+// Markers of tenant other: strings that only other's objects hold. They
+// contain digits outside the base32 alphabet of key and receipt ids and
+// are long enough not to turn up by chance in base64 hashes.
+const (
+	otherTenant    = "other"
+	otherAgentOne  = "q9x0-agent-one"
+	otherAgentTwo  = "q9x0-agent-two"
+	otherAgentGlob = "q9x0-agent-*"
+	otherPolicy    = "q9x0-policy"
+	otherRuleA     = "q9x0-rule-alpha"
+	otherRuleB     = "q9x0-rule-beta"
+	otherKeyName   = "q9x0-key-name"
+	otherAgentKey  = "q9x0-agent-key"
+	otherGroup     = "q9x0-group"
+	otherArg       = "q9x0-arg-secret"
+	otherAction    = "q9x0-act.read"
+	otherOutput    = "q9x0-output"
+)
+
+// isoEnv is a stack with two tenants: default, where a key of every role
+// acts, and other, whose objects carry markers that no answer to a key
+// acting on default may ever contain.
+type isoEnv struct {
+	s     *stack
+	clock *testClock
+	// live, revoked and expired hold a presentable key of each role acting
+	// on default. Owner keys belong to _system and name default with
+	// ?tenant=default.
+	live, revoked, expired map[access.Role]string
+	receipt                string // a receipt of default for bot-1, which the agent key is bound to
+	keyID                  string // a key of default (the auditor's)
+	other                  foreignTenant
+	n                      int // makes fresh names
+}
+
+// foreignTenant is what tenant other holds.
+type foreignTenant struct {
+	admin    string   // presentable admin key of other
+	receipts []string // the first has an outcome, the others none
+	keyIDs   []string
+	versions int64 // of otherPolicy
+	// seqFrom, seqTo bound entry seqs of other beyond default's log.
+	seqFrom, seqTo int64
+	// Cursors taken from other's own listings.
+	entriesCursor, receiptsCursor, keysCursor string
+	// markers are every string that belongs to other alone: names, agent
+	// ids, args, key ids, receipt ids.
+	markers []string
+}
+
+// leak returns the first of other's markers that body contains, or "".
+func (f *foreignTenant) leak(body []byte) string {
+	for _, m := range f.markers {
+		if strings.Contains(string(body), m) {
+			return m
+		}
+	}
+	return ""
+}
+
+func keyBody(t *testing.T, role access.Role, name string, expires *time.Time, bindings ...string) string {
+	t.Helper()
+	v := map[string]any{"role": role, "name": name}
+	if len(bindings) > 0 {
+		v["bindings"] = bindings
+	}
+	if expires != nil {
+		v["expires_at"] = expires.Format(time.RFC3339Nano)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// roleKeyBody is the body that makes a key of role in the matrix: agent
+// keys are bound to bot-*.
+func roleKeyBody(t *testing.T, role access.Role, name string, expires *time.Time) string {
+	t.Helper()
+	if role == access.RoleAgent {
+		return keyBody(t, role, name, expires, "bot-*")
+	}
+	return keyBody(t, role, name, expires)
+}
+
+func (e *isoEnv) head(t *testing.T, tenant string) int64 {
+	t.Helper()
+	h, err := e.s.db.Head(context.Background(), tenant)
+	if err != nil {
+		t.Fatalf("Head(%q) = %v", tenant, err)
+	}
+	return h.Size
+}
+
+// newIsoEnv builds the two tenants over the API: keys of every role in
+// default (live, revoked, and expired by moving the clock), other with a
+// receipt, keys and policy versions of its own, and other's log longer
+// than default's so that some seqs exist in other's log only.
+func newIsoEnv(t *testing.T) *isoEnv {
+	t.Helper()
+	clock := &testClock{now: time.Now().UTC()}
+	s := newStack(t, stackOptions{scanner: scan.New(scan.Limits{}, tokenDetector{}), clock: clock.Now})
+	e := &isoEnv{s: s, clock: clock, live: map[access.Role]string{}, revoked: map[access.Role]string{}, expired: map[access.Role]string{}}
+	s.pushAndActivate(t, allowAll)
+	e.live[access.RoleOwner] = s.owner
+	e.live[access.RoleAdmin] = s.admin
+	for _, role := range matrixRoles[2:] {
+		k := s.createKey(t, s.admin, roleKeyBody(t, role, "matrix "+string(role), nil))
+		e.live[role] = k.Key
+		if role == access.RoleAuditor {
+			e.keyID = k.ID
+		}
+	}
+	e.receipt = s.evaluate(t, s.admin, evalBody("bot-1", "fs.read", "{}"), http.StatusOK).ReceiptID
+	e.deadKeys(t)
+	e.setUpOther(t)
+	s.waitCheckpoint(t, "default")
+	s.waitCheckpoint(t, otherTenant)
+	return e
+}
+
+// canary is a request each role may make, to show a key works before it
+// is revoked or expires.
+func canary(role access.Role) string {
+	switch role {
+	case access.RoleOwner:
+		return "/v1/tenants"
+	case access.RoleAgent:
+		return "/v1/receipts"
+	}
+	return "/v1/policies"
+}
+
+// deadKeys makes a revoked and an expired key of every role, each shown to
+// work first, then revokes the one and moves the clock past the other's
+// expiry.
+func (e *isoEnv) deadKeys(t *testing.T) {
+	t.Helper()
+	expires := e.clock.Now().Add(time.Hour)
+	for _, role := range matrixRoles {
+		creator := e.s.admin
+		if role == access.RoleOwner {
+			creator = e.s.owner // an owner key is of _system, made by an owner
+		}
+		rk := e.s.createKey(t, creator, roleKeyBody(t, role, "revoked "+string(role), nil))
+		xk := e.s.createKey(t, creator, roleKeyBody(t, role, "expiring "+string(role), &expires))
+		for _, k := range []string{rk.Key, xk.Key} {
+			e.s.get(t, canary(role), k, http.StatusOK)
+		}
+		if r := e.s.do(t, http.MethodDelete, "/v1/keys/"+rk.ID, creator, nil); r.status != http.StatusOK {
+			t.Fatalf("DELETE /v1/keys/%s = %d %s, want 200", rk.ID, r.status, r.body)
+		}
+		e.revoked[role], e.expired[role] = rk.Key, xk.Key
+	}
+	e.clock.Advance(2 * time.Hour)
+}
+
+// setUpOther creates tenant other with the owner key and fills it as its
+// own admin would: policy versions, keys, receipts and entries.
+func (e *isoEnv) setUpOther(t *testing.T) {
+	t.Helper()
+	s, o := e.s, &e.other
+	r := s.do(t, http.MethodPost, "/v1/tenants", s.owner, strings.NewReader(`{"id":"`+otherTenant+`","name":"Other"}`))
+	if r.status != http.StatusCreated {
+		t.Fatalf("POST /v1/tenants = %d %s, want 201", r.status, r.body)
+	}
+	var nt api.NewTenantJSON
+	if err := json.Unmarshal(r.body, &nt); err != nil || nt.AdminKey.Key == "" {
+		t.Fatalf("POST /v1/tenants answered %s (%v), want an admin key", r.body, err)
+	}
+	o.admin = nt.AdminKey.Key
+	o.keyIDs = append(o.keyIDs, nt.AdminKey.ID)
+
+	for i, doc := range []string{
+		"name: " + otherPolicy + "\nrules: [{id: " + otherRuleA + ", effect: allow}]\n",
+		"name: " + otherPolicy + "\nrules: [{id: " + otherRuleA + ", effect: allow}, {id: " + otherRuleB + ", match: {action: \"x.y\"}, effect: deny}]\n",
+	} {
+		r := s.do(t, http.MethodPost, "/v1/policies", o.admin, strings.NewReader(doc), "Content-Type", "application/yaml")
+		if r.status != http.StatusCreated {
+			t.Fatalf("push %s version %d in other = %d %s, want 201", otherPolicy, i+1, r.status, r.body)
+		}
+		o.versions++
+	}
+	path := fmt.Sprintf("/v1/policies/%s/versions/%d/activate", otherPolicy, o.versions)
+	if r := s.do(t, http.MethodPost, path, o.admin, nil); r.status != http.StatusOK {
+		t.Fatalf("POST %s = %d %s, want 200", path, r.status, r.body)
+	}
+
+	k := s.createKey(t, o.admin, `{"role":"auditor","name":"`+otherKeyName+`","groups":["`+otherGroup+`"]}`)
+	o.keyIDs = append(o.keyIDs, k.ID)
+	k = s.createKey(t, o.admin, keyBody(t, access.RoleAgent, otherAgentKey, nil, otherAgentGlob))
+	o.keyIDs = append(o.keyIDs, k.ID)
+
+	for _, agent := range []string{otherAgentOne, otherAgentTwo, otherAgentOne} {
+		a := s.evaluate(t, o.admin, evalBody(agent, otherAction, `{"note":"`+otherArg+`"}`), http.StatusOK)
+		if a.Decision != "allow" {
+			t.Fatalf("evaluate in other = %+v, want allow", a)
+		}
+		o.receipts = append(o.receipts, a.ReceiptID)
+	}
+	s.outcome(t, o.admin, o.receipts[0], `{"status":"succeeded","output":{"said":"`+otherOutput+`"}}`, http.StatusCreated)
+
+	// Other's log runs well beyond default's, whose rows of the matrix
+	// append a few hundred entries more: seqs in [seqFrom, seqTo) are
+	// other's alone. TestIsolationMatrix checks that they stayed so.
+	own := e.head(t, "default")
+	s.appendN(t, otherTenant, int(own+1500-e.head(t, otherTenant)))
+	o.seqTo = e.head(t, otherTenant)
+	o.seqFrom = own + 1000
+
+	o.entriesCursor = nextCursor(t, s, "/v1/log/entries?limit=1", o.admin)
+	o.receiptsCursor = nextCursor(t, s, "/v1/receipts?limit=1", o.admin)
+	o.keysCursor = nextCursor(t, s, "/v1/keys?limit=1", o.admin)
+
+	o.markers = []string{otherAgentOne, otherAgentTwo, otherAgentGlob, otherPolicy, otherRuleA, otherRuleB,
+		otherKeyName, otherAgentKey, otherGroup, otherArg, otherAction, otherOutput, keySecret(t, o.admin)}
+	o.markers = append(o.markers, o.receipts...)
+	o.markers = append(o.markers, o.keyIDs...)
+}
+
+// nextCursor is the next_cursor of the first page of a listing.
+func nextCursor(t *testing.T, s *stack, path, key string) string {
+	t.Helper()
+	r := s.get(t, path, key, http.StatusOK)
+	var page struct {
+		Next string `json:"next_cursor"`
+	}
+	if err := json.Unmarshal(r.body, &page); err != nil || page.Next == "" {
+		t.Fatalf("GET %s = %s (%v), want a next_cursor", path, r.body, err)
+	}
+	return page.Next
+}
+
+// fresh returns a name not used before in this test.
+func (e *isoEnv) fresh(prefix string) string {
+	e.n++
+	return fmt.Sprintf("%s%d", prefix, e.n)
+}
+
+// throwawayKey is a key of default that a row may change or revoke.
+func (e *isoEnv) throwawayKey(t *testing.T) string {
+	t.Helper()
+	return e.s.createKey(t, e.s.admin, keyBody(t, access.RoleAuditor, e.fresh("throwaway "), nil)).ID
+}
+
+// throwawayTenant is a tenant that a row may suspend.
+func (e *isoEnv) throwawayTenant(t *testing.T) string {
+	t.Helper()
+	id := e.fresh("throwaway-")
+	if r := e.s.do(t, http.MethodPost, "/v1/tenants", e.s.owner, strings.NewReader(`{"id":"`+id+`","name":"Throwaway"}`)); r.status != http.StatusCreated {
+		t.Fatalf("POST /v1/tenants %s = %d %s, want 201", id, r.status, r.body)
+	}
+	return id
+}
+
+// freshReceipt is an allowed receipt of default without an outcome, for a
+// principal the agent key is bound to.
+func (e *isoEnv) freshReceipt(t *testing.T) string {
+	t.Helper()
+	return e.s.evaluate(t, e.s.admin, evalBody(e.fresh("bot-"), "fs.read", "{}"), http.StatusOK).ReceiptID
+}
+
+// query is the query string of a request by role: the owner names default
+// (its key is of _system); a key of default names other when otherTenant.
+func query(role access.Role, otherTenant bool, kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	switch {
+	case role == access.RoleOwner:
+		v.Set("tenant", "default")
+	case otherTenant:
+		v.Set("tenant", "other")
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+// call is one request of the matrix.
+type call struct {
+	method, path, body string
+	headers            []string
+}
+
+// request is the request of route for role, on default's object or, when
+// foreign, on other's (see expectation). It makes what the request
+// consumes (a receipt without outcome, a key to change or revoke, a
+// tenant to suspend) so that no row changes what a later row relies on.
+// It reports false for a route it does not know.
+func (e *isoEnv) request(t *testing.T, route string, role access.Role, foreign bool) (call, bool) {
+	t.Helper()
+	o := &e.other
+	method, path, _ := strings.Cut(route, " ")
+	// plain is a route with no object in its path; ownerKV is what the
+	// owner's foreign request names of other's in the query.
+	plain := func(body string, ownerKV ...string) (call, bool) {
+		var kv []string
+		if foreign {
+			kv = ownerKV
+		}
+		return call{method: method, path: path + query(role, foreign, kv...), body: body}, true
+	}
+	// object is a route with an object in its path: the foreign object is
+	// named there, never with ?tenant=.
+	object := func(p, body string, kv ...string) (call, bool) {
+		return call{method: method, path: p + query(role, false, kv...), body: body}, true
+	}
+	pick := func(own, other string) string {
+		if foreign {
+			return other
+		}
+		return own
+	}
+	switch route {
+	case "GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json",
+		"GET /v1/log/checkpoint", "GET /v1/log/key", "GET /v1/policies", "GET /v1/policies/active",
+		"GET /v1/access/review", "GET /v1/settings", "GET /v1/tenants":
+		return plain("")
+	case "GET /v1/log/entries":
+		return plain("", "cursor", o.entriesCursor)
+	case "GET /v1/log/proof/inclusion":
+		return call{method: method, path: path + query(role, foreign, "seq", "0")}, true
+	case "GET /v1/log/proof/consistency":
+		return call{method: method, path: path + query(role, foreign, "from", "1")}, true
+	case "POST /v1/log/verify":
+		return plain("{}")
+	case "POST /v1/evaluate":
+		c, ok := plain(evalBody("bot-1", "fs.read", "{}"))
+		c.headers = []string{"Content-Type", "application/json"}
+		return c, ok
+	case "POST /v1/scan":
+		return plain(`{"text":"hello"}`)
+	case "GET /v1/receipts":
+		return plain("", "agent", otherAgentOne)
+	case "GET /v1/keys":
+		return plain("", "cursor", o.keysCursor)
+	case "POST /v1/policies":
+		c, ok := plain(fmt.Sprintf("name: scratch\nrules: [{id: %s, effect: allow}]\n", e.fresh("r")))
+		c.headers = []string{"Content-Type", "application/yaml"}
+		return c, ok
+	case "POST /v1/keys":
+		return plain(keyBody(t, access.RoleAuditor, e.fresh("matrix new "), nil))
+	case "POST /v1/access/review/sign":
+		return plain(`{"comment":"matrix"}`)
+	case "PATCH /v1/settings":
+		e.fresh("")
+		return plain(fmt.Sprintf(`{"retention_days":%d}`, 100+e.n%100))
+	case "POST /v1/tenants":
+		id := e.fresh("matrix-")
+		return plain(`{"id":"` + id + `","name":"Matrix"}`)
+
+	case "GET /v1/log/entries/{seq}":
+		seq := int64(0)
+		if foreign {
+			seq = o.seqFrom
+		}
+		return object(fmt.Sprintf("/v1/log/entries/%d", seq), "")
+	case "POST /v1/receipts/{id}/outcome":
+		id := o.receipts[len(o.receipts)-1]
+		if !foreign {
+			id = e.freshReceipt(t)
+		}
+		c, ok := object("/v1/receipts/"+id+"/outcome", `{"status":"succeeded"}`)
+		c.headers = []string{"Content-Type", "application/json"}
+		return c, ok
+	case "GET /v1/receipts/{id}":
+		return object("/v1/receipts/"+pick(e.receipt, o.receipts[0]), "")
+	case "GET /v1/policies/{name}/versions":
+		return object("/v1/policies/"+pick("allowall", otherPolicy)+"/versions", "")
+	case "GET /v1/policies/{name}/versions/{n}":
+		return object("/v1/policies/"+pick("allowall", otherPolicy)+"/versions/1", "")
+	case "GET /v1/policies/{name}/diff":
+		return object("/v1/policies/"+pick("allowall", otherPolicy)+"/diff", "", "from", "1", "to", pick("1", "2"))
+	case "POST /v1/policies/{name}/versions/{n}/activate":
+		return object("/v1/policies/"+pick("allowall/versions/1", otherPolicy+"/versions/2")+"/activate", "")
+	case "GET /v1/keys/{id}":
+		return object("/v1/keys/"+pick(e.keyID, o.keyIDs[1]), "")
+	case "PATCH /v1/keys/{id}", "DELETE /v1/keys/{id}":
+		id := o.keyIDs[1]
+		if !foreign {
+			id = e.throwawayKey(t)
+		}
+		body := ""
+		if method == http.MethodPatch {
+			body = `{"name":"renamed"}`
+		}
+		return object("/v1/keys/"+id, body)
+	case "POST /v1/tenants/{id}/suspend":
+		id := pick("default", otherTenant)
+		if role == access.RoleOwner {
+			id = e.throwawayTenant(t)
+		}
+		return object("/v1/tenants/"+id+"/suspend", `{"reason":"matrix"}`)
+	}
+	return call{}, false
+}
+
+// servedRoutes reads every (method, path) the server documents.
+func servedRoutes(t *testing.T, s *stack) []string {
+	t.Helper()
+	r := s.get(t, "/v1/openapi.json", "", http.StatusOK)
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(r.body, &doc); err != nil || len(doc.Paths) == 0 {
+		t.Fatalf("GET /v1/openapi.json = %s (%v), want paths", r.body, err)
+	}
+	var routes []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			routes = append(routes, strings.ToUpper(method)+" "+path)
+		}
+	}
+	slices.Sort(routes)
+	return routes
+}
+
+// send makes one request of the matrix and checks its status, that its
+// body carries none of other's markers, and that refusals are problems.
+func (e *isoEnv) send(t *testing.T, c call, key string, want int) {
+	t.Helper()
+	r := e.s.do(t, c.method, c.path, key, strings.NewReader(c.body), c.headers...)
+	if r.status != want {
+		t.Errorf("%s %s = %d, want %d; body %s", c.method, c.path, r.status, want, r.body)
+	}
+	if m := e.other.leak(r.body); m != "" {
+		t.Errorf("%s %s = %d carries %q of tenant other: %s", c.method, c.path, r.status, m, r.body)
+	}
+	if r.status >= 400 {
+		decodeProblem(t, c.method+" "+c.path, r)
+	}
+}
+
+// TestIsolationMatrix asks every served route as every role, on its own
+// tenant and on another's, and with keys that must not work, and
+// compares each answer with isolationTable.
+func TestIsolationMatrix(t *testing.T) {
+	e := newIsoEnv(t)
+	otherHead := e.head(t, otherTenant)
+
+	routes := servedRoutes(t, e.s)
+	for _, rt := range routes {
+		if _, ok := isolationTable[rt]; !ok {
+			t.Errorf("the server serves %s, which has no row in isolationTable", rt)
+		}
+	}
+	for rt := range isolationTable {
+		if !slices.Contains(routes, rt) {
+			t.Errorf("isolationTable has a row for %s, which the server does not serve", rt)
+		}
+	}
+
+	_, unknown, err := access.NewKey(rand.Reader, "default", access.RoleAdmin, "never stored", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range routes {
+		want, ok := isolationTable[rt]
+		if !ok {
+			continue
+		}
+		t.Run(rt, func(t *testing.T) {
+			if _, ok := e.request(t, rt, access.RoleAdmin, false); !ok {
+				t.Fatalf("no request is written for %s in isoEnv.request", rt)
+			}
+			for i, role := range matrixRoles {
+				t.Run(string(role), func(t *testing.T) {
+					for _, tc := range []struct {
+						name    string
+						foreign bool
+						key     string
+						want    int
+					}{
+						{"own", false, e.live[role], want.own[i]},
+						{"foreign", true, e.live[role], want.foreign[i]},
+						{"revoked", false, e.revoked[role], want.dead},
+						{"expired", false, e.expired[role], want.dead},
+					} {
+						t.Run(tc.name, func(t *testing.T) {
+							c, _ := e.request(t, rt, role, tc.foreign)
+							e.send(t, c, tc.key, tc.want)
+						})
+					}
+				})
+			}
+			t.Run("anonymous", func(t *testing.T) {
+				for _, tc := range []struct{ name, key string }{
+					{"nokey", ""},
+					{"malformed", "wdn_not-a-key"},
+					{"unknown", unknown},
+				} {
+					t.Run(tc.name, func(t *testing.T) {
+						c, _ := e.request(t, rt, access.RoleAdmin, false)
+						e.send(t, c, tc.key, want.dead)
+					})
+				}
+			})
+		})
+	}
+
+	t.Run("agent bindings", func(t *testing.T) {
+		agent := e.live[access.RoleAgent]
+		// A principal of default the agent key is not bound to: its
+		// receipts are not found for the agent, as another tenant's are.
+		unbound := e.s.evaluate(t, e.s.admin, evalBody("carol", "fs.read", "{}"), http.StatusOK).ReceiptID
+		e.send(t, call{method: "GET", path: "/v1/receipts/" + unbound}, agent, http.StatusNotFound)
+		e.send(t, call{method: "GET", path: "/v1/receipts/" + unbound}, e.live[access.RoleAuditor], http.StatusOK)
+		e.send(t, call{method: "POST", path: "/v1/receipts/" + unbound + "/outcome", body: `{"status":"succeeded"}`}, agent, http.StatusNotFound)
+		e.send(t, call{method: "POST", path: "/v1/evaluate", body: evalBody("carol", "fs.read", "{}")}, agent, http.StatusForbidden)
+		r := e.s.get(t, "/v1/receipts?agent=carol", agent, http.StatusOK)
+		if strings.Contains(string(r.body), unbound) {
+			t.Errorf("GET /v1/receipts?agent=carol as an agent bound to bot-* lists %s: %s", unbound, r.body)
+		}
+	})
+
+	// The foreign entry rows asked for seqs beyond default's log: had it
+	// grown into them, they would have proved nothing.
+	h := e.head(t, "default")
+	t.Logf("default's log holds %d entries; the foreign rows took seqs from %d", h, e.other.seqFrom)
+	if h >= e.other.seqFrom {
+		t.Errorf("default's log grew to %d entries, into the seqs [%d, %d) the foreign rows took for other's alone", h, e.other.seqFrom, e.other.seqTo)
+	}
+	// Nothing a key of default did reached other's log.
+	if h := e.head(t, otherTenant); h != otherHead {
+		t.Errorf("other's log grew from %d to %d entries during the matrix, want no change", otherHead, h)
+	}
+}
