@@ -12,12 +12,13 @@ import (
 const module = "github.com/wardenhq/warden"
 
 // layers lists the internal packages from the edge down (DESIGN.md
-// section 3). A domain package may import only Warden packages listed
+// section 3). access sits above policy: an agent key's bindings are
+// globs of the policy grammar. A domain package may import only Warden packages listed
 // after it, and never a store, api, mcp or client.
 var layers = []string{
 	"internal/api", "internal/mcp", "internal/notify", "internal/gate",
 	"internal/controls", "internal/limits", "internal/approval", "internal/monitor",
-	"internal/evidence", "internal/policy", "internal/scan", "internal/access",
+	"internal/evidence", "internal/access", "internal/policy", "internal/scan",
 	"internal/event", "internal/ledger", "internal/cluster",
 }
 
