@@ -25,6 +25,7 @@ import (
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/limits"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/scan/detect"
 	"github.com/wardenhq/warden/internal/scan/pii"
@@ -264,7 +265,7 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		return err
 	}
 	decisions := &gate.Gate{Policies: gate.CurrentFunc(policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader),
-		Scanner: &gate.Content{Scanner: scanner, Secret: key.redaction}}
+		Scanner: &gate.Content{Scanner: scanner, Secret: key.redaction}, Limits: limits.Counter{}}
 
 	keys := &access.Service{Ledger: l, Store: db, Rand: rand.Reader, Clock: time.Now}
 	// A tenant made through the API starts, like the default one, with

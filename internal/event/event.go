@@ -145,6 +145,7 @@ type Decision struct {
 	Findings     []DecisionFinding `json:"findings,omitempty"`
 	Policy       *PolicyRef        `json:"policy,omitempty"`
 	ControlsSeen int64             `json:"controls_version,omitempty"`
+	RetryAfterMs int64             `json:"retry_after_ms,omitempty"`
 	ScanComplete bool              `json:"scan_complete"`
 	Default      bool              `json:"default,omitempty"`
 }

@@ -10,9 +10,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/limits"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -85,13 +87,22 @@ type Appender interface {
 	Append(ctx context.Context, tenant string, req ledger.Request) (*ledger.Appended, error)
 }
 
+// Limiter applies a policy's limits and session rules to a decision,
+// inside the decision's append transaction, and counts an allow there
+// (limits.Counter is one).
+type Limiter interface {
+	Apply(tx ledger.Tx, p *policy.Policy, req *policy.Request, effect string, now time.Time) (*limits.Verdict, error)
+}
+
 // Gate decides requests.
 type Gate struct {
 	Policies Policies
 	Controls Controls // nil: no kill switches yet
 	Scanner  Scanner  // nil: no scanning yet (args recorded as given)
+	Limits   Limiter  // nil: limits and session rules are not applied
 	Ledger   Appender
 	IDs      *ledger.IDs
+	Clock    func() time.Time // the limits' clock; time.Now when nil
 }
 
 // Answer is the decision's answer (DESIGN.md section 2).
@@ -105,6 +116,8 @@ type Answer struct {
 	// ArgsRedacted is present when the policy redacts args (redact_args)
 	// and a finding it names was found.
 	ArgsRedacted any `json:"args_redacted,omitempty"`
+	// RetryAfterMs is when a rate_limited request may succeed.
+	RetryAfterMs int64 `json:"retry_after_ms,omitempty"`
 }
 
 // ErrUnrecorded means the decision could not be recorded: nothing may be
@@ -120,27 +133,63 @@ func (g *Gate) Decide(ctx context.Context, tenant, actor string, req *policy.Req
 		Context:   contextMap(req.Context),
 	}
 	var argsRedacted any
-	d := g.decide(ctx, tenant, req, body, &argsRedacted)
-	body.Decision, body.Rules, body.Default = d.Effect, d.Rules, d.Default
-	for _, r := range d.Reasons {
-		body.Reasons = append(body.Reasons, event.DecisionReason{Code: r.Code, Rule: r.Rule, Message: r.Message})
+	var pol *policy.Policy
+	d := g.decide(ctx, tenant, req, body, &argsRedacted, &pol)
+	record := func() {
+		body.Decision, body.Rules, body.Default = d.Effect, d.Rules, d.Default
+		body.Reasons = body.Reasons[:0]
+		for _, r := range d.Reasons {
+			body.Reasons = append(body.Reasons, event.DecisionReason{Code: r.Code, Rule: r.Rule, Message: r.Message})
+		}
 	}
+	record()
 	id := g.IDs.New("rcpt")
-	entry, err := event.NewEncoded(event.KindDecision, id, actor, body)
-	if err != nil {
+	index := &event.Receipt{Agent: req.Principal.ID, Action: req.Action.Type, Decision: d.Effect}
+	var entry ledger.Request
+	var err error
+	if g.Limits != nil && pol != nil && pol.Counted() && (d.Effect == policy.Allow || d.Effect == policy.RequireApproval) {
+		// The counts are read and written in the append transaction, and
+		// what they decide completes the entry there.
+		if entry, err = event.NewWithID(event.KindDecision, id, actor, body); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
+		}
+		now := g.now()
+		// Work may run again if its batch's transaction is retried: it
+		// starts from the policy's decision each time.
+		effect, reasons := d.Effect, d.Reasons
+		entry.Work = func(_ context.Context, tx ledger.Tx) error {
+			v, err := g.Limits.Apply(tx, pol, req, effect, now)
+			if err != nil {
+				return err
+			}
+			d.Effect, d.Reasons = v.Effect, append(append([]policy.Reason(nil), v.Reasons...), reasons...)
+			body.RetryAfterMs = v.RetryAfter.Milliseconds()
+			index.Decision = v.Effect
+			record()
+			return nil
+		}
+	} else if entry, err = event.NewEncoded(event.KindDecision, id, actor, body); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
 	}
-	entry.Index = &event.Receipt{Agent: req.Principal.ID, Action: req.Action.Type, Decision: d.Effect}
+	entry.Index = index
 	ack, err := g.Ledger.Append(ctx, tenant, entry)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
 	}
 	return &Answer{Decision: d.Effect, Reasons: d.Reasons, ReceiptID: ack.ID, Seq: ack.Seq,
-		LeafHash: ledger.EncodeHash(ack.LeafHash), Findings: answerFindings(body.Findings), ArgsRedacted: argsRedacted}, nil
+		LeafHash: ledger.EncodeHash(ack.LeafHash), Findings: answerFindings(body.Findings), ArgsRedacted: argsRedacted,
+		RetryAfterMs: body.RetryAfterMs}, nil
+}
+
+func (g *Gate) now() time.Time {
+	if g.Clock != nil {
+		return g.Clock()
+	}
+	return time.Now()
 }
 
 // decide evaluates; every failure becomes a deny with code error.
-func (g *Gate) decide(ctx context.Context, tenant string, req *policy.Request, body *event.Decision, argsOut *any) *policy.Decision {
+func (g *Gate) decide(ctx context.Context, tenant string, req *policy.Request, body *event.Decision, argsOut *any, pol **policy.Policy) *policy.Decision {
 	if g.Controls != nil {
 		hit, version, err := g.Controls.Check(ctx, tenant, req)
 		body.ControlsSeen = version
@@ -155,7 +204,7 @@ func (g *Gate) decide(ctx context.Context, tenant string, req *policy.Request, b
 		if hit != nil {
 			// A require_approval switch makes anything the policy would
 			// allow need approval; a deny still denies.
-			d := g.evaluate(ctx, tenant, req, body, argsOut)
+			d := g.evaluate(ctx, tenant, req, body, argsOut, pol)
 			if d.Effect != policy.Deny {
 				d.Effect = policy.RequireApproval
 				d.Reasons = append([]policy.Reason{{Code: "control", Rule: hit.ID, Message: hit.Reason}}, d.Reasons...)
@@ -163,10 +212,10 @@ func (g *Gate) decide(ctx context.Context, tenant string, req *policy.Request, b
 			return d
 		}
 	}
-	return g.evaluate(ctx, tenant, req, body, argsOut)
+	return g.evaluate(ctx, tenant, req, body, argsOut, pol)
 }
 
-func (g *Gate) evaluate(ctx context.Context, tenant string, req *policy.Request, body *event.Decision, argsOut *any) (d *policy.Decision) {
+func (g *Gate) evaluate(ctx context.Context, tenant string, req *policy.Request, body *event.Decision, argsOut *any, pol **policy.Policy) (d *policy.Decision) {
 	in := &policy.Input{Request: req}
 	var scanned *ScanResult
 	body.ScanComplete = true
@@ -209,6 +258,9 @@ func (g *Gate) evaluate(ctx context.Context, tenant string, req *policy.Request,
 	}
 	body.Policy = &event.PolicyRef{Name: active.Policy.Name, Version: active.Version, Digest: active.Policy.Digest}
 	d = active.Policy.Evaluate(in)
+	if d.Err == nil {
+		*pol = active.Policy
+	}
 	if scanned != nil && scanned.Redact != nil {
 		pol := active.Policy
 		for _, f := range scanned.Findings {

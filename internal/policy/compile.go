@@ -42,6 +42,9 @@ type Policy struct {
 	rules  []compiledRule
 	index  *actionIndex
 	scan   compiledScan
+
+	limits   []compiledLimit
+	sessions *SessionRules
 }
 
 type compiledRule struct {
@@ -185,6 +188,12 @@ func Compile(doc *Document, root *yaml.Node) (*Policy, error) {
 	}
 	p.Digest = digest
 	p.index = buildIndex(p.rules)
+	if p.limits, err = compileLimits(doc); err != nil {
+		return nil, fmt.Errorf("%w: limits: %w", ErrInvalid, err)
+	}
+	if p.sessions, err = compileSessions(doc.Sessions); err != nil {
+		return nil, fmt.Errorf("%w: sessions: %w", ErrInvalid, err)
+	}
 	return p, nil
 }
 
@@ -331,8 +340,10 @@ func checkLimits(doc *Document, bad func(string, ...any)) {
 	}
 	if s := doc.Sessions; s != nil {
 		for i, q := range s.ForbiddenSequences {
-			if !ruleIDRE.MatchString(q.ID) || len(q.Steps) < 2 || q.Within < 0 {
-				bad("a forbidden sequence needs an id and at least two steps", "sessions", "forbidden_sequences", i)
+			if !ruleIDRE.MatchString(q.ID) || len(q.Steps) < 2 || q.Within < 0 || q.Within > MaxSequenceWindow ||
+				(q.Within > 0 && q.Within < len(q.Steps)) {
+				bad(fmt.Sprintf("a forbidden sequence needs an id, at least two steps, and a window (within) of 0 or from its steps to %d actions",
+					MaxSequenceWindow), "sessions", "forbidden_sequences", i)
 			}
 			for j, st := range q.Steps {
 				if _, err := compileGlob(st); err != nil {

@@ -23,6 +23,9 @@ const (
 	Allow           = "allow"
 	Deny            = "deny"
 	RequireApproval = "require_approval"
+	// RateLimited is a decision (never a rule's effect): a limit or budget
+	// of the policy is exhausted.
+	RateLimited = "rate_limited"
 )
 
 // Document is a parsed policy, exactly as written (before compilation).
