@@ -171,21 +171,24 @@ func (a *appender) commit(batch []*pending) {
 		return nil
 	})
 	ok := 0
-	for i, p := range batch {
-		r := results[i]
-		if err != nil && r.err == nil {
-			r = result{err: fmt.Errorf("%w: append to %q: %w", ErrStore, a.tenant, err)}
+	for i := range results {
+		if err != nil && results[i].err == nil {
+			results[i] = result{err: fmt.Errorf("%w: append to %q: %w", ErrStore, a.tenant, err)}
 		}
-		if r.err == nil {
+		if results[i].err == nil {
 			ok++
 		}
-		p.done <- r
+	}
+	// The log is marked grown before any caller hears of its entry, so
+	// that a Flush after an acknowledged Append covers that entry.
+	if err == nil && ok > 0 && a.cfg.committed != nil {
+		a.cfg.committed(a.tenant, size)
+	}
+	for i, p := range batch {
+		p.done <- results[i]
 	}
 	if a.cfg.Observe != nil {
 		a.cfg.Observe(a.tenant, len(batch), time.Since(start), err)
-	}
-	if err == nil && ok > 0 && a.cfg.committed != nil {
-		a.cfg.committed(a.tenant, size)
 	}
 }
 

@@ -241,6 +241,9 @@ func (p *putBlocker) PutCheckpoint(ctx context.Context, tenant string, cp ledger
 func TestFlushWaitsForFlushInProgress(t *testing.T) {
 	s := &putBlocker{fakeStore: newFakeStore(), entered: make(chan struct{}), release: make(chan struct{})}
 	l := newTestLedger(t, s, nil)
+	var released sync.Once
+	unblock := func() { released.Do(func() { close(s.release) }) }
+	t.Cleanup(unblock) // before the ledger's Close, which flushes, if the test fails early
 	if _, err := l.Append(context.Background(), tenant, plain("test.event")(0)); err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +256,7 @@ func TestFlushWaitsForFlushInProgress(t *testing.T) {
 	if err := l.Checkpointer().Flush(cancelled); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Flush during another flush = %v, want it to wait (and here give up: context canceled)", err)
 	}
-	close(s.release)
+	unblock()
 	if err := recv(t, first, "the first flush"); err != nil {
 		t.Fatalf("first Flush = %v, want nil", err)
 	}
@@ -263,5 +266,24 @@ func TestFlushWaitsForFlushInProgress(t *testing.T) {
 	cp, err := s.LatestCheckpoint(context.Background(), tenant)
 	if err != nil || cp.Size != 1 {
 		t.Fatalf("LatestCheckpoint = %+v, %v; want size 1", cp, err)
+	}
+}
+
+// An acknowledged entry is covered by the next Flush: the log is marked
+// grown before the caller hears of its entry.
+func TestFlushAfterAppendCovers(t *testing.T) {
+	s := newFakeStore()
+	l := newTestLedger(t, s, nil)
+	for i := range 300 {
+		if _, err := l.Append(context.Background(), tenant, plain("test.event")(i)); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Checkpointer().Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		cp, err := s.LatestCheckpoint(context.Background(), tenant)
+		if err != nil || cp.Size != int64(i+1) {
+			t.Fatalf("after append %d and a flush the latest checkpoint is %+v (%v), want size %d", i, cp, err, i+1)
+		}
 	}
 }
