@@ -232,3 +232,28 @@ func TestPolicyDiffRoute(t *testing.T) {
 	s.get(t, "/v1/policies/payments/diff?from=0", s.admin, http.StatusBadRequest)
 	s.get(t, "/v1/policies/payments/diff", s.addKey(t, "default", access.RoleAgent), http.StatusForbidden)
 }
+
+// A policy's rate limit answers rate_limited over HTTP with the time to
+// retry, and only allows count.
+func TestEvaluateRateLimited(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	s.pushAndActivate(t, "name: limited\nrules: [{id: all, effect: allow}]\nlimits:\n  - {id: two, per: agent, rate: 2/h}\n")
+	body := `{"principal":{"id":"bot","type":"agent"},"action":{"type":"email.send"}}`
+	for range 2 {
+		if a := s.evaluate(t, s.admin, body, http.StatusOK); a.Decision != "allow" {
+			t.Fatalf("within the limit: %s", a.Decision)
+		}
+	}
+	r := s.do(t, "POST", "/v1/evaluate", s.admin, strings.NewReader(body))
+	var a struct {
+		Decision     string `json:"decision"`
+		RetryAfterMs int64  `json:"retry_after_ms"`
+		Reasons      []struct{ Code, Rule string }
+	}
+	if err := json.Unmarshal(r.body, &a); err != nil || r.status != http.StatusOK {
+		t.Fatalf("third = %d %s (%v)", r.status, r.body, err)
+	}
+	if a.Decision != "rate_limited" || a.RetryAfterMs <= 0 || a.Reasons[0].Code != "limit" || a.Reasons[0].Rule != "two" {
+		t.Fatalf("third = %s, want rate_limited with retry_after_ms and the limit named first", r.body)
+	}
+}

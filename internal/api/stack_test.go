@@ -23,6 +23,7 @@ import (
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/limits"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/scan"
 	"github.com/wardenhq/warden/internal/store/sqlite"
@@ -137,7 +138,8 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 		t.Fatalf("Bootstrap made %d keys, want an owner of _system and an admin of default", len(made))
 	}
 	s.policies = &policy.Manager{Ledger: l, Store: db}
-	g := &gate.Gate{Policies: gate.CurrentFunc(s.policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader)}
+	g := &gate.Gate{Policies: gate.CurrentFunc(s.policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader),
+		Limits: limits.Counter{}, Clock: opt.clock}
 	s.access = &access.Service{Ledger: l, Store: db, Rand: rand.Reader, Clock: opt.clock}
 	onTenant := func(ctx context.Context, tenant string) error {
 		return s.policies.EnsureActive(ctx, tenant, event.ActorSystem, policy.BuiltinDefault())
