@@ -3,10 +3,15 @@ package access
 import (
 	"errors"
 	"fmt"
+	"reflect"
+	"regexp"
 	"time"
 
 	"github.com/wardenhq/warden/internal/event"
+	"github.com/wardenhq/warden/internal/policy"
 )
+
+var keyIDRE = regexp.MustCompile(`^[a-z2-7]{16}$`)
 
 // Tenant statuses.
 const (
@@ -33,6 +38,11 @@ type Settings struct {
 	// PolicyApprovals is how many approvals by other keys a policy
 	// version needs before it can be activated (0: none).
 	PolicyApprovals int `json:"policy_approvals"`
+	// DefaultApproval is who approves a require_approval that no rule's
+	// approval describes (from the scan mapping, session rules, a kill
+	// switch or a rule without one): groups and/or key ids (none: any
+	// approver), how many, and how long the request stays open.
+	DefaultApproval policy.Approval `json:"default_approval"`
 }
 
 // DefaultSettings are a new tenant's settings: a year of retention and a
@@ -40,7 +50,8 @@ type Settings struct {
 // than the author for every policy version (DESIGN.md section 5). The
 // bootstrap tenant starts at 0, so that one person can start; its
 // tenant.created entry records that.
-var DefaultSettings = Settings{RetentionDays: 400, PolicyApprovals: 1}
+var DefaultSettings = Settings{RetentionDays: 400, PolicyApprovals: 1,
+	DefaultApproval: policy.Approval{Count: 1, Expires: "1h"}}
 
 // Event returns the settings as a tenant.created entry records them.
 func (s Settings) Event() *event.TenantSettings {
@@ -62,13 +73,31 @@ func (s Settings) Validate() error {
 	if s.PolicyApprovals < 0 || s.PolicyApprovals > MaxPolicyApprovals {
 		return invalid("policy_approvals must be from 0 to %d", MaxPolicyApprovals)
 	}
+	a := s.DefaultApproval
+	if a.Count < 1 || a.Count > MaxPolicyApprovals {
+		return invalid("default_approval.count must be from 1 to %d", MaxPolicyApprovals)
+	}
+	if d, err := policy.ParseDuration(a.Expires); err != nil || d < time.Minute || d > 30*24*time.Hour {
+		return invalid("default_approval.expires must be a duration from 1m to 30d")
+	}
+	for _, g := range a.Groups {
+		if !groupRE.MatchString(g) {
+			return invalid("default_approval group %q must match %s", g, groupRE)
+		}
+	}
+	for _, k := range a.Keys {
+		if !keyIDRE.MatchString(k) {
+			return invalid("default_approval key %q is not a key id", k)
+		}
+	}
 	return nil
 }
 
 // SettingsPatch changes some settings; nil fields stay as they are.
 type SettingsPatch struct {
-	RetentionDays   *int `json:"retention_days,omitempty"`
-	PolicyApprovals *int `json:"policy_approvals,omitempty"`
+	RetentionDays   *int             `json:"retention_days,omitempty"`
+	PolicyApprovals *int             `json:"policy_approvals,omitempty"`
+	DefaultApproval *policy.Approval `json:"default_approval,omitempty"`
 }
 
 // apply returns s with the patch applied and the changes it makes.
@@ -81,6 +110,10 @@ func (p SettingsPatch) apply(s Settings) (Settings, []change) {
 	if p.PolicyApprovals != nil && *p.PolicyApprovals != s.PolicyApprovals {
 		cs = append(cs, change{"policy_approvals", s.PolicyApprovals, *p.PolicyApprovals})
 		s.PolicyApprovals = *p.PolicyApprovals
+	}
+	if p.DefaultApproval != nil && !reflect.DeepEqual(*p.DefaultApproval, s.DefaultApproval) {
+		cs = append(cs, change{"default_approval", s.DefaultApproval, *p.DefaultApproval})
+		s.DefaultApproval = *p.DefaultApproval
 	}
 	return s, cs
 }

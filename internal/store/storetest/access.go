@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/policy"
 )
 
 // accessWork appends an entry to tenant's log whose work runs fn on the
@@ -47,7 +49,8 @@ func testAccess(t *testing.T, h *harness) {
 	tenants := []access.Tenant{
 		{ID: ledger.SystemTenant, Name: "Installation", Status: access.TenantActive, Created: at, Settings: access.DefaultSettings},
 		{ID: TenantA, Name: "Acme", Status: access.TenantActive, Created: at.Add(time.Microsecond),
-			Settings: access.Settings{RetentionDays: 30, PolicyApprovals: 2}},
+			Settings: access.Settings{RetentionDays: 30, PolicyApprovals: 2,
+				DefaultApproval: policy.Approval{Groups: []string{"finance"}, Count: 2, Expires: "30m"}}},
 		{ID: TenantB, Name: "Globex", Status: access.TenantActive, Created: at.Add(time.Second), Settings: access.DefaultSettings},
 	}
 	for _, tn := range tenants {
@@ -201,7 +204,8 @@ func testAccess(t *testing.T, h *harness) {
 
 	// A tenant's status and settings, its status seen with its keys.
 	suspended := tenants[1]
-	suspended.Status, suspended.Settings = access.TenantSuspended, access.Settings{RetentionDays: 3650, PolicyApprovals: 0}
+	suspended.Status, suspended.Settings = access.TenantSuspended, access.Settings{RetentionDays: 3650, PolicyApprovals: 0,
+		DefaultApproval: policy.Approval{Groups: []string{"ops"}, Count: 3, Expires: "2h"}}
 	err = accessWork(l, TenantA, func(w access.Tx) error {
 		if got, err := w.TenantForUpdate(); err != nil || !sameTenant(got, &tenants[1]) {
 			return fmt.Errorf("TenantForUpdate() = %+v, %v; want %+v", got, err, tenants[1])
@@ -330,7 +334,7 @@ func sameTime(a, b *time.Time) bool {
 
 func sameTenant(got, want *access.Tenant) bool {
 	return got != nil && got.ID == want.ID && got.Name == want.Name && got.Status == want.Status &&
-		got.Created.Equal(want.Created) && got.Settings == want.Settings
+		got.Created.Equal(want.Created) && reflect.DeepEqual(got.Settings, want.Settings)
 }
 
 // keyString shows what a key carries, without its hash.
