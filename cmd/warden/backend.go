@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/cluster"
 	"github.com/wardenhq/warden/internal/ledger"
@@ -22,6 +23,7 @@ type store interface {
 	api.Store
 	access.BootstrapStore
 	access.Reader
+	approval.Reader
 	policy.VersionReader
 	Meta(ctx context.Context, key string) (string, error)
 	SetMetaOnce(ctx context.Context, key, value string) (string, error)

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/api"
+	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
@@ -268,13 +269,23 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		Scanner: &gate.Content{Scanner: scanner, Secret: key.redaction}, Limits: limits.Counter{}}
 
 	keys := &access.Service{Ledger: l, Store: db, Rand: rand.Reader, Clock: time.Now}
+	approvals := &approval.Service{Ledger: l, Store: db, Key: key.authorization, IDs: ledger.NewIDs(time.Now, rand.Reader),
+		Current: currentPolicy(policies),
+		Defaults: func(ctx context.Context, tenant string) (*policy.Approval, error) {
+			st, err := keys.Settings(ctx, tenant)
+			if err != nil {
+				return nil, err
+			}
+			return &st.DefaultApproval, nil
+		}}
+	decisions.Approvals = approvals
 	// A tenant made through the API starts, like the default one, with
 	// the built-in default policy.
 	onTenant := func(ctx context.Context, tenant string) error {
 		return policies.EnsureActive(ctx, tenant, event.ActorSystem, policy.BuiltinDefault())
 	}
 	srv := api.New(api.Config{Store: db, Ledger: l, Origin: origin, VerifierKey: key.verifier, Logger: logger, Metrics: metrics,
-		Gate: decisions, Policies: policies, Scanner: scanner, Access: keys, OnTenant: onTenant,
+		Gate: decisions, Policies: policies, Scanner: scanner, Access: keys, Approvals: approvals, OnTenant: onTenant,
 		RateLimit: c.RateLimit, RateBurst: c.RateBurst})
 	hs := &http.Server{
 		Addr:              c.Listen,
@@ -370,4 +381,16 @@ func printNewKeys(w io.Writer, keys []access.NewKeyInfo) {
 		fmt.Fprintf(w, "  %-6s (tenant %s): %s\n", k.Role, k.Tenant, k.Secret)
 	}
 	fmt.Fprintln(w, "")
+}
+
+// currentPolicy evaluates a tenant's active policy, for the time-of-use
+// check of approvals.
+func currentPolicy(m *policy.Manager) approval.Evaluator {
+	return func(ctx context.Context, tenant string, in *policy.Input) (*policy.Decision, error) {
+		p, _, err := m.Current(ctx, tenant)
+		if err != nil {
+			return nil, err
+		}
+		return p.Evaluate(in), nil
+	}
 }

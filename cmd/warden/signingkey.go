@@ -23,6 +23,15 @@ type signingKey struct {
 	// from. It comes from the signing key so that it lives where the key
 	// does, away from the database whose redacted values it protects.
 	redaction []byte
+	// authorization keys the HMACs that are approved requests'
+	// single-use authorizations: nothing of a token is stored.
+	authorization []byte
+}
+
+// authorizationSecret derives the authorization key from a signer key.
+func authorizationSecret(skey string) []byte {
+	h := sha256.Sum256([]byte("warden authorization secret v1\x00" + skey))
+	return h[:]
 }
 
 // redactionSecret derives the redaction secret from a signer key.
@@ -72,7 +81,8 @@ func loadSigningKey(path string) (*signingKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing key %q: %w", path, err)
 	}
-	return &signingKey{signer: signer, verifier: vkey, path: path, redaction: redactionSecret(skey)}, nil
+	return &signingKey{signer: signer, verifier: vkey, path: path, redaction: redactionSecret(skey),
+		authorization: authorizationSecret(skey)}, nil
 }
 
 // ensureSigningKey loads path, or generates it (named name) if it does not

@@ -62,6 +62,12 @@ const (
 	PermSettingsWrite Permission = "settings.write"
 	// PermTenants creates, lists and suspends tenants (installation owner).
 	PermTenants Permission = "tenants"
+	// PermApprovalsRead reads approval requests; an agent key only its
+	// own principals', and only it receives their authorization.
+	PermApprovalsRead Permission = "approvals.read"
+	// PermApprovalsVote approves and rejects approval requests (who may
+	// vote on which request, the approval model decides).
+	PermApprovalsVote Permission = "approvals.vote"
 )
 
 // permissions is the one table that decides what each role may do. An
@@ -69,14 +75,14 @@ const (
 // manages tenants.
 var permissions = map[Role][]Permission{
 	RoleOwner: {PermLedgerRead, PermEvaluate, PermReceiptsRead, PermPolicyRead, PermPolicyWrite,
-		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite, PermTenants},
+		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite, PermTenants, PermApprovalsRead, PermApprovalsVote},
 	RoleAdmin: {PermLedgerRead, PermEvaluate, PermReceiptsRead, PermPolicyRead, PermPolicyWrite,
-		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite},
+		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite, PermApprovalsRead, PermApprovalsVote},
 	RolePolicyAuthor: {PermPolicyRead, PermPolicyWrite},
-	RoleApprover:     {PermPolicyRead},
+	RoleApprover:     {PermPolicyRead, PermApprovalsRead, PermApprovalsVote},
 	RoleOperator:     {PermPolicyRead},
-	RoleAuditor:      {PermLedgerRead, PermReceiptsRead, PermPolicyRead, PermKeysRead, PermSettingsRead},
-	RoleAgent:        {PermEvaluate, PermReceiptsRead},
+	RoleAuditor:      {PermLedgerRead, PermReceiptsRead, PermPolicyRead, PermKeysRead, PermSettingsRead, PermApprovalsRead},
+	RoleAgent:        {PermEvaluate, PermReceiptsRead, PermApprovalsRead},
 }
 
 // Allows reports whether role r has permission p.

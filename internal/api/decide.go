@@ -38,14 +38,10 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if req.Authorization != "" {
-		s.fail(w, r, errBad("authorization tokens are not supported yet"))
-		return
-	}
 	if !s.speaksFor(w, r, req.Request.Principal.ID) {
 		return
 	}
-	ans, err := s.cfg.Gate.Decide(r.Context(), p.tenant, p.key.ID, &req.Request)
+	ans, err := s.cfg.Gate.DecideWith(r.Context(), p.tenant, p.key.ID, &req.Request, req.Authorization)
 	if err != nil {
 		s.fail(w, r, err)
 		return

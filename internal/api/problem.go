@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
@@ -55,6 +56,7 @@ func problemFor(err error) (Problem, bool) {
 	var br *badRequest
 	var mbe *http.MaxBytesError
 	var ae *access.Error
+	var refusal *approval.Refusal
 	switch {
 	case errors.As(err, &br):
 		p := probBadRequest
@@ -93,6 +95,15 @@ func problemFor(err error) (Problem, bool) {
 		}
 		p.Detail = ae.Msg
 		return p, false
+	case errors.As(err, &refusal):
+		p := probConflict
+		if errors.Is(refusal.Kind, approval.ErrIneligible) {
+			p = probForbidden
+		}
+		p.Detail = refusal.Msg
+		return p, false
+	case errors.Is(err, approval.ErrNotFound):
+		return probNotFound, false
 	case errors.Is(err, ledger.ErrNotFound), errors.Is(err, access.ErrNotFound):
 		return probNotFound, false
 	case errors.Is(err, ledger.ErrRange):

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
@@ -50,6 +51,8 @@ type Config struct {
 	Scanner *scan.Scanner
 	// Access keeps tenants, keys and settings.
 	Access *access.Service
+	// Approvals keeps approval requests.
+	Approvals *approval.Service
 	// OnTenant prepares a tenant just created (its first policy).
 	OnTenant func(ctx context.Context, tenant string) error
 	// RateLimit is each key's sustained requests per second on this
@@ -133,6 +136,10 @@ func New(cfg Config) *Server {
 		{"POST", "/v1/tenants", access.PermTenants, "create a tenant ({id, name}) with its first admin key, shown once", s.createTenant},
 		{"GET", "/v1/tenants", access.PermTenants, "every tenant, cursor paged", s.listTenants},
 		{"POST", "/v1/tenants/{id}/suspend", access.PermTenants, "suspend a tenant: its keys stop at their next request", s.suspendTenant},
+		{"GET", "/v1/approvals", access.PermApprovalsRead, "approval requests (?status=pending|approved|rejected|expired|failed), cursor paged", s.listApprovals},
+		{"GET", "/v1/approvals/{id}", access.PermApprovalsRead, "one approval request; ?wait=30s waits while it is pending; the authorization, for the agent", s.getApproval},
+		{"POST", "/v1/approvals/{id}/approve", access.PermApprovalsVote, "approve ({comment?}) as an eligible approver", s.approve},
+		{"POST", "/v1/approvals/{id}/reject", access.PermApprovalsVote, "reject ({comment?}); any rejection rejects", s.reject},
 		{"GET", "/metrics", "", "Prometheus metrics", promhttp.HandlerFor(cfg.Metrics.gatherer, promhttp.HandlerOpts{}).ServeHTTP},
 	}
 	allowed := map[string][]string{}

@@ -28,6 +28,10 @@ const (
 	KindSettingChanged  = "setting.changed"
 	KindAccessRefused   = "access.refused"
 	KindReviewSigned    = "access.review_signed"
+
+	KindApprovalVoted    = "approval.voted"
+	KindApprovalRefused  = "approval.refused"
+	KindApprovalResolved = "approval.resolved"
 )
 
 // PolicyVersion records a new version of a named policy. The source is in
@@ -123,6 +127,33 @@ type AccessRefused struct {
 	Reason    string `json:"reason"`
 }
 
+// ApprovalVoted records one approver's vote on an approval request.
+type ApprovalVoted struct {
+	ApprovalID string `json:"approval_id"`
+	KeyID      string `json:"key_id"`
+	Approve    bool   `json:"approve"`
+	Comment    string `json:"comment,omitempty"`
+}
+
+// ApprovalRefused records a vote refused: a key that may not approve
+// this request (the requester itself, one bound to its principal, one
+// outside the named groups and keys, or a role that does not approve).
+type ApprovalRefused struct {
+	ApprovalID string `json:"approval_id"`
+	KeyID      string `json:"key_id"`
+	Reason     string `json:"reason"`
+}
+
+// ApprovalResolved records how an approval request ended: approved,
+// rejected, expired, or failed (approved, but the current policy would
+// now deny it).
+type ApprovalResolved struct {
+	ApprovalID string `json:"approval_id"`
+	Status     string `json:"status"`
+	Reason     string `json:"reason,omitempty"`
+	Approvals  int    `json:"approvals"`
+}
+
 // ReviewSigned records a periodic access review: who signed, how many
 // keys the review listed, and the SHA-256 of the listing they saw (its
 // JCS form), so the listing can be recomputed from the log.
@@ -146,8 +177,11 @@ type Decision struct {
 	Policy       *PolicyRef        `json:"policy,omitempty"`
 	ControlsSeen int64             `json:"controls_version,omitempty"`
 	RetryAfterMs int64             `json:"retry_after_ms,omitempty"`
-	ScanComplete bool              `json:"scan_complete"`
-	Default      bool              `json:"default,omitempty"`
+	// ApprovalID is the approval request a require_approval opened, or the
+	// approved one an allow by authorization used.
+	ApprovalID   string `json:"approval_id,omitempty"`
+	ScanComplete bool   `json:"scan_complete"`
+	Default      bool   `json:"default,omitempty"`
 }
 
 // DecisionPrincipal is who asked.
@@ -205,6 +239,10 @@ var registry = map[string]reflect.Type{
 	KindSettingChanged:  reflect.TypeFor[SettingChanged](),
 	KindAccessRefused:   reflect.TypeFor[AccessRefused](),
 	KindReviewSigned:    reflect.TypeFor[ReviewSigned](),
+
+	KindApprovalVoted:    reflect.TypeFor[ApprovalVoted](),
+	KindApprovalRefused:  reflect.TypeFor[ApprovalRefused](),
+	KindApprovalResolved: reflect.TypeFor[ApprovalResolved](),
 }
 
 // Kinds returns every registered kind, sorted.

@@ -10,8 +10,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/limits"
@@ -94,12 +96,28 @@ type Limiter interface {
 	Apply(tx ledger.Tx, p *policy.Policy, req *policy.Request, effect string, now time.Time) (*limits.Verdict, error)
 }
 
+// Approvals opens the approval request of a require_approval decision
+// and checks the authorization of an approved one (approval.Service is
+// one). Open, Usable and Consume run inside the decision's append
+// transaction.
+type Approvals interface {
+	Prepare(ctx context.Context, tenant, actor string, req *policy.Request, rule *policy.Approval, ruleID string) (*approval.Approval, error)
+	Open(tx ledger.Tx, a *approval.Approval) error
+	Opened(ctx context.Context, a *approval.Approval)
+	Authorize(ctx context.Context, tenant, token string, req *policy.Request) (string, error)
+	Usable(tx ledger.Tx, id string) error
+	Consume(tx ledger.Tx, id, receipt string, at time.Time) error
+}
+
 // Gate decides requests.
 type Gate struct {
 	Policies Policies
 	Controls Controls // nil: no kill switches yet
 	Scanner  Scanner  // nil: no scanning yet (args recorded as given)
 	Limits   Limiter  // nil: limits and session rules are not applied
+	// Approvals opens approval requests and accepts authorizations (nil:
+	// require_approval opens nothing and authorizations are refused).
+	Approvals Approvals
 	Ledger   Appender
 	IDs      *ledger.IDs
 	Clock    func() time.Time // the limits' clock; time.Now when nil
@@ -118,6 +136,9 @@ type Answer struct {
 	ArgsRedacted any `json:"args_redacted,omitempty"`
 	// RetryAfterMs is when a rate_limited request may succeed.
 	RetryAfterMs int64 `json:"retry_after_ms,omitempty"`
+	// ApprovalID is the approval request a require_approval opened, or the
+	// one whose authorization allowed this request.
+	ApprovalID string `json:"approval_id,omitempty"`
 }
 
 // ErrUnrecorded means the decision could not be recorded: nothing may be
@@ -126,6 +147,15 @@ var ErrUnrecorded = errors.New("decision could not be recorded")
 
 // Decide runs one decision for tenant on behalf of actor (a key id).
 func (g *Gate) Decide(ctx context.Context, tenant, actor string, req *policy.Request) (*Answer, error) {
+	return g.DecideWith(ctx, tenant, actor, req, "")
+}
+
+// DecideWith is Decide for a request that may present the authorization
+// of an approved request (DESIGN.md section 2): valid for exactly this
+// request, unused and unexpired, it turns the policy's require_approval
+// into allow once. A kill switch and a deny of the current policy still
+// win over it.
+func (g *Gate) DecideWith(ctx context.Context, tenant, actor string, req *policy.Request, authorization string) (*Answer, error) {
 	body := &event.Decision{
 		Principal: event.DecisionPrincipal{ID: req.Principal.ID, Type: req.Principal.Type, Attributes: req.Principal.Attributes},
 		Action:    event.DecisionAction{Type: req.Action.Type, Resource: req.Action.Resource, Operation: req.Action.Operation},
@@ -134,7 +164,28 @@ func (g *Gate) Decide(ctx context.Context, tenant, actor string, req *policy.Req
 	}
 	var argsRedacted any
 	var pol *policy.Policy
-	d := g.decide(ctx, tenant, req, body, &argsRedacted, &pol)
+	controlled := false
+	d := g.decide(ctx, tenant, req, body, &argsRedacted, &pol, &controlled)
+	authorized := ""
+	if authorization != "" {
+		switch {
+		case g.Approvals == nil:
+			d = authorizationDeny("this server does not accept authorizations")
+		case controlled, d.Effect == policy.Deny:
+			// A kill switch wins over an authorization, and so does what
+			// the current policy denies.
+		default:
+			id, err := g.Approvals.Authorize(ctx, tenant, authorization, req)
+			switch {
+			case err != nil:
+				d = authorizationDeny(authorizationMessage(err))
+			case d.Effect == policy.RequireApproval:
+				d.Effect = policy.Allow
+				d.Reasons = append([]policy.Reason{{Code: CodeApproval, Rule: id, Message: "allowed by approval " + id}}, d.Reasons...)
+				authorized = id
+			}
+		}
+	}
 	record := func() {
 		body.Decision, body.Rules, body.Default = d.Effect, d.Rules, d.Default
 		body.Reasons = body.Reasons[:0]
@@ -145,26 +196,72 @@ func (g *Gate) Decide(ctx context.Context, tenant, actor string, req *policy.Req
 	record()
 	id := g.IDs.New("rcpt")
 	index := &event.Receipt{Agent: req.Principal.ID, Action: req.Action.Type, Decision: d.Effect}
+	counted := g.Limits != nil && pol != nil && pol.Counted() && (d.Effect == policy.Allow || d.Effect == policy.RequireApproval)
+	// A require_approval opens an approval request; session rules may
+	// also turn an allow into one inside the transaction.
+	var opened *approval.Approval
+	if g.Approvals != nil && (d.Effect == policy.RequireApproval || (counted && pol.Sessions() != nil)) {
+		rule := d.Approval
+		ruleID := ""
+		if len(d.Reasons) > 0 {
+			ruleID = d.Reasons[0].Rule
+		}
+		var err error
+		if opened, err = g.Approvals.Prepare(ctx, tenant, actor, req, rule, ruleID); err != nil {
+			d = errorDecision("the approval request could not be prepared")
+			record()
+			opened, counted, authorized = nil, false, ""
+		}
+	}
 	var entry ledger.Request
 	var err error
-	if g.Limits != nil && pol != nil && pol.Counted() && (d.Effect == policy.Allow || d.Effect == policy.RequireApproval) {
-		// The counts are read and written in the append transaction, and
-		// what they decide completes the entry there.
+	if counted || opened != nil || authorized != "" {
+		// What the counts, the approval request and the authorization
+		// decide is settled in the append transaction, which completes
+		// the entry.
 		if entry, err = event.NewWithID(event.KindDecision, id, actor, body); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
 		}
 		now := g.now()
+		request := *body // the request as recorded, for the approval
 		// Work may run again if its batch's transaction is retried: it
 		// starts from the policy's decision each time.
 		effect, reasons := d.Effect, d.Reasons
 		entry.Work = func(_ context.Context, tx ledger.Tx) error {
-			v, err := g.Limits.Apply(tx, pol, req, effect, now)
-			if err != nil {
-				return err
+			eff, rs := effect, reasons
+			var retry time.Duration
+			if authorized != "" {
+				if err := g.Approvals.Usable(tx, authorized); err != nil {
+					if !errors.Is(err, approval.ErrAuthorization) {
+						return err
+					}
+					eff, rs = policy.Deny, authorizationDeny(authorizationMessage(err)).Reasons
+				}
 			}
-			d.Effect, d.Reasons = v.Effect, append(append([]policy.Reason(nil), v.Reasons...), reasons...)
-			body.RetryAfterMs = v.RetryAfter.Milliseconds()
-			index.Decision = v.Effect
+			if counted && eff != policy.Deny {
+				v, err := g.Limits.Apply(tx, pol, req, eff, now)
+				if err != nil {
+					return err
+				}
+				eff, rs, retry = v.Effect, append(append([]policy.Reason(nil), v.Reasons...), rs...), v.RetryAfter
+			}
+			body.ApprovalID = ""
+			switch {
+			case eff == policy.Allow && authorized != "":
+				if err := g.Approvals.Consume(tx, authorized, id, now); err != nil {
+					return err
+				}
+				body.ApprovalID = authorized
+			case eff == policy.RequireApproval && opened != nil:
+				opened.ReceiptID, opened.Request = id, &request
+				if err := g.Approvals.Open(tx, opened); err != nil {
+					return err
+				}
+				body.ApprovalID = opened.ID
+			}
+			d.Effect, d.Reasons = eff, rs
+			body.RetryAfterMs = retry.Milliseconds()
+			index.Decision = eff
 			record()
 			return nil
 		}
@@ -176,9 +273,34 @@ func (g *Gate) Decide(ctx context.Context, tenant, actor string, req *policy.Req
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
 	}
+	if opened != nil && body.ApprovalID == opened.ID {
+		g.Approvals.Opened(ctx, opened)
+	}
 	return &Answer{Decision: d.Effect, Reasons: d.Reasons, ReceiptID: ack.ID, Seq: ack.Seq,
 		LeafHash: ledger.EncodeHash(ack.LeafHash), Findings: answerFindings(body.Findings), ArgsRedacted: argsRedacted,
-		RetryAfterMs: body.RetryAfterMs}, nil
+		RetryAfterMs: body.RetryAfterMs, ApprovalID: body.ApprovalID}, nil
+}
+
+// Reason codes of authorizations (DESIGN.md section 2).
+const (
+	// CodeApproval: allowed by the authorization of an approved request.
+	CodeApproval = "approval"
+	// CodeAuthorization: an authorization that was used, expired, or does
+	// not match the request.
+	CodeAuthorization = "authorization"
+)
+
+func authorizationDeny(msg string) *policy.Decision {
+	return &policy.Decision{Effect: policy.Deny, Reasons: []policy.Reason{{Code: CodeAuthorization, Message: msg}}}
+}
+
+// authorizationMessage is what an answer says of a refused authorization.
+func authorizationMessage(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, approval.ErrAuthorization.Error()); i >= 0 {
+		return msg[i:]
+	}
+	return approval.ErrAuthorization.Error()
 }
 
 func (g *Gate) now() time.Time {
@@ -189,13 +311,14 @@ func (g *Gate) now() time.Time {
 }
 
 // decide evaluates; every failure becomes a deny with code error.
-func (g *Gate) decide(ctx context.Context, tenant string, req *policy.Request, body *event.Decision, argsOut *any, pol **policy.Policy) *policy.Decision {
+func (g *Gate) decide(ctx context.Context, tenant string, req *policy.Request, body *event.Decision, argsOut *any, pol **policy.Policy, controlled *bool) *policy.Decision {
 	if g.Controls != nil {
 		hit, version, err := g.Controls.Check(ctx, tenant, req)
 		body.ControlsSeen = version
 		if err != nil {
 			return errorDecision("kill switches could not be checked")
 		}
+		*controlled = hit != nil
 		if hit != nil && hit.Effect != policy.RequireApproval {
 			// A kill switch wins over everything (and one whose effect is
 			// not understood denies).

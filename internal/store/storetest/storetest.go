@@ -72,6 +72,7 @@ func Run(t *testing.T, f Factory) {
 		{"PolicyVersions", testPolicyVersions},
 		{"Receipts", testReceipts},
 		{"Access", testAccess},
+		{"Limits", testLimits},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,108 @@
+package postgres
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wardenhq/warden/internal/limits"
+)
+
+// The counts are read and written in the append transaction, which holds
+// the tenant's log head: every replica's decisions for a tenant count one
+// after another, and each sees the counts the previous one committed.
+var _ limits.Tx = (*appendTx)(nil)
+
+// LimitEvents returns a counter's events after since, oldest first.
+func (t *appendTx) LimitEvents(counter string, since time.Time) ([]limits.Event, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT time_us, amount FROM limit_events
+		WHERE tenant_id = $1 AND counter = $2 AND time_us > $3 ORDER BY time_us`, t.tenant, counter, micros(since))
+	if err != nil {
+		return nil, fmt.Errorf("limit events of %s: %w", counter, err)
+	}
+	defer rows.Close()
+	var out []limits.Event
+	for rows.Next() {
+		var us, amount int64
+		if err := rows.Scan(&us, &amount); err != nil {
+			return nil, fmt.Errorf("limit events of %s: %w", counter, err)
+		}
+		out = append(out, limits.Event{At: fromMicros(us), Amount: amount})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("limit events of %s: %w", counter, err)
+	}
+	return out, nil
+}
+
+// AddLimitEvent counts one use of a counter.
+func (t *appendTx) AddLimitEvent(counter string, at time.Time, amount int64) error {
+	if _, err := t.tx.Exec(t.ctx, "INSERT INTO limit_events (tenant_id, counter, time_us, amount) VALUES ($1, $2, $3, $4)",
+		t.tenant, counter, micros(at), amount); err != nil {
+		return fmt.Errorf("count %s: %w", counter, err)
+	}
+	return nil
+}
+
+// PruneLimitEvents drops a counter's events at or before upTo.
+func (t *appendTx) PruneLimitEvents(counter string, upTo time.Time) error {
+	if _, err := t.tx.Exec(t.ctx, "DELETE FROM limit_events WHERE tenant_id = $1 AND counter = $2 AND time_us <= $3",
+		t.tenant, counter, micros(upTo)); err != nil {
+		return fmt.Errorf("prune %s: %w", counter, err)
+	}
+	return nil
+}
+
+// SessionTotals returns a session's action count and risk.
+func (t *appendTx) SessionTotals(session string) (actions, risk int64, err error) {
+	err = t.tx.QueryRow(t.ctx, "SELECT actions, risk FROM session_totals WHERE tenant_id = $1 AND session_id = $2",
+		t.tenant, session).Scan(&actions, &risk)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("session %q: %w", session, err)
+	}
+	return actions, risk, nil
+}
+
+// SessionActions returns a session's last n actions, oldest first.
+func (t *appendTx) SessionActions(session string, n int) ([]string, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT action FROM session_actions
+		WHERE tenant_id = $1 AND session_id = $2 ORDER BY n DESC LIMIT $3`, t.tenant, session, int64(n))
+	if err != nil {
+		return nil, fmt.Errorf("session %q: %w", session, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("session %q: %w", session, err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// AddSessionAction records an action a session took and its risk.
+func (t *appendTx) AddSessionAction(session string, at time.Time, action string, risk int64) error {
+	var n int64
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO session_totals (tenant_id, session_id, actions, risk) VALUES ($1, $2, 1, $3)
+		ON CONFLICT (tenant_id, session_id) DO UPDATE
+		SET actions = session_totals.actions + 1, risk = session_totals.risk + EXCLUDED.risk
+		RETURNING actions`, t.tenant, session, risk).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("session %q: %w", session, err)
+	}
+	if _, err := t.tx.Exec(t.ctx, "INSERT INTO session_actions (tenant_id, session_id, n, time_us, action) VALUES ($1, $2, $3, $4, $5)",
+		t.tenant, session, n, micros(at), action); err != nil {
+		return fmt.Errorf("session %q: %w", session, err)
+	}
+	// No sequence looks further back than MaxLookback actions.
+	if _, err := t.tx.Exec(t.ctx, "DELETE FROM session_actions WHERE tenant_id = $1 AND session_id = $2 AND n <= $3",
+		t.tenant, session, n-limits.MaxLookback); err != nil {
+		return fmt.Errorf("session %q: %w", session, err)
+	}
+	return nil
+}
