@@ -9,8 +9,8 @@ import (
 	"sync"
 
 	"github.com/wardenhq/warden/internal/access"
-	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/api"
+	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/cluster"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/policy"

@@ -118,9 +118,9 @@ type Gate struct {
 	// Approvals opens approval requests and accepts authorizations (nil:
 	// require_approval opens nothing and authorizations are refused).
 	Approvals Approvals
-	Ledger   Appender
-	IDs      *ledger.IDs
-	Clock    func() time.Time // the limits' clock; time.Now when nil
+	Ledger    Appender
+	IDs       *ledger.IDs
+	Clock     func() time.Time // the limits' clock; time.Now when nil
 }
 
 // Answer is the decision's answer (DESIGN.md section 2).
