@@ -160,6 +160,14 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	evalBody := `{"principal":{"id":"bot","type":"agent"},"action":{"type":"fs.read"}}`
 	rcpt := s.evaluate(t, s.admin, evalBody, http.StatusOK).ReceiptID
 	keyID := s.createKey(t, s.admin, `{"role":"auditor","name":"probe"}`).ID
+	// Two approval requests, opened by an agent key for the admin to vote on.
+	s.pushAndActivate(t, "name: probe\nrules: [{id: all, effect: allow}, {id: ask, match: {action: pay}, effect: require_approval}]\n")
+	bot := s.createKey(t, s.admin, `{"role":"agent","name":"bot","bindings":["bot"]}`)
+	apr := s.evaluate(t, bot.Key, `{"principal":{"id":"bot","type":"agent"},"action":{"type":"pay"}}`, http.StatusOK).ApprovalID
+	apr2 := s.evaluate(t, bot.Key, `{"principal":{"id":"bot","type":"agent"},"action":{"type":"pay"},"args":{"n":2}}`, http.StatusOK).ApprovalID
+	if apr == "" || apr2 == "" {
+		t.Fatal("require_approval opened no approval request")
+	}
 	// What the server serves, as a request that succeeds for an admin
 	// (for the tenant routes, the owner).
 	served := []struct{ method, path, probe string }{
@@ -198,6 +206,10 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		{"POST", "/v1/tenants", "/v1/tenants"},
 		{"GET", "/v1/tenants", "/v1/tenants"},
 		{"POST", "/v1/tenants/{id}/suspend", "/v1/tenants/probe/suspend"},
+		{"GET", "/v1/approvals", "/v1/approvals"},
+		{"GET", "/v1/approvals/{id}", "/v1/approvals/" + apr},
+		{"POST", "/v1/approvals/{id}/approve", "/v1/approvals/" + apr + "/approve"},
+		{"POST", "/v1/approvals/{id}/reject", "/v1/approvals/" + apr2 + "/reject"},
 	}
 	public := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/v1/openapi.json": true}
 	r := s.get(t, "/v1/openapi.json", "", http.StatusOK)
@@ -263,8 +275,11 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	for _, op := range documented {
 		method, path, _ := strings.Cut(op, " ")
 		id := rcpt
-		if strings.HasPrefix(path, "/v1/keys/") {
+		switch {
+		case strings.HasPrefix(path, "/v1/keys/"):
 			id = keyID
+		case strings.HasPrefix(path, "/v1/approvals/"):
+			id = apr
 		}
 		probe := strings.NewReplacer("{seq}", "0", "{name}", "probe", "{n}", "1", "{id}", id).Replace(path)
 		r := s.do(t, method, probe, s.admin, strings.NewReader(""))

@@ -109,11 +109,19 @@ var isolationTable = map[string]expectation{
 	"POST /v1/tenants":              {own: byRole{201, 403, 403, 403, 403, 403, 403}, foreign: byRole{201, 404, 404, 404, 404, 404, 404}, dead: 401},
 	"GET /v1/tenants":               {own: byRole{200, 403, 403, 403, 403, 403, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
 	"POST /v1/tenants/{id}/suspend": {own: byRole{200, 403, 403, 403, 403, 403, 403}, foreign: byRole{200, 403, 403, 403, 403, 403, 403}, dead: 401},
+
+	// Approvals: approvers (and admin, owner) vote; auditors read; an agent
+	// reads its own principals' requests. The requests of default are
+	// opened by the agent key, so every voter here is eligible.
+	"GET /v1/approvals":               {own: byRole{200, 200, 403, 200, 403, 200, 200}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/approvals/{id}":          {own: byRole{200, 200, 403, 200, 403, 200, 200}, foreign: byRole{404, 404, 403, 404, 403, 404, 404}, dead: 401},
+	"POST /v1/approvals/{id}/approve": {own: byRole{200, 200, 403, 200, 403, 403, 403}, foreign: byRole{404, 404, 403, 404, 403, 403, 403}, dead: 401},
+	"POST /v1/approvals/{id}/reject":  {own: byRole{200, 200, 403, 200, 403, 403, 403}, foreign: byRole{404, 404, 403, 404, 403, 403, 403}, dead: 401},
 }
 
 // allowAll is default's policy (other's, otherPolicy, allows as well), so
 // that evaluate answers allow and outcomes can be reported.
-const allowAll = "name: allowall\nrules: [{id: all, effect: allow}]\n"
+const allowAll = "name: allowall\nrules: [{id: all, effect: allow}, {id: ask, match: {action: \"pay.*\"}, effect: require_approval}]\n"
 
 // Markers of tenant other: strings that only other's objects hold. They
 // contain digits outside the base32 alphabet of key and receipt ids and
@@ -155,7 +163,9 @@ type foreignTenant struct {
 	admin    string   // presentable admin key of other
 	receipts []string // the first has an outcome, the others none
 	keyIDs   []string
-	versions int64 // of otherPolicy
+	// approvals are pending approval requests of other.
+	approvals []string
+	versions  int64 // of otherPolicy
 	// seqFrom, seqTo bound entry seqs of other beyond default's log.
 	seqFrom, seqTo int64
 	// Cursors taken from other's own listings.
@@ -317,6 +327,21 @@ func (e *isoEnv) setUpOther(t *testing.T) {
 		o.receipts = append(o.receipts, a.ReceiptID)
 	}
 	s.outcome(t, o.admin, o.receipts[0], `{"status":"succeeded","output":{"said":"`+otherOutput+`"}}`, http.StatusCreated)
+	// other's policy, made to ask for approval, opens a request.
+	ask := "name: " + otherPolicy + "\nrules: [{id: " + otherRuleA + ", effect: allow}, {id: " + otherRuleB + ", match: {action: \"pay.*\"}, effect: require_approval}]\n"
+	if r := s.do(t, http.MethodPost, "/v1/policies", o.admin, strings.NewReader(ask), "Content-Type", "application/yaml"); r.status != http.StatusCreated {
+		t.Fatalf("push the asking policy in other = %d %s", r.status, r.body)
+	}
+	o.versions++
+	path = fmt.Sprintf("/v1/policies/%s/versions/%d/activate", otherPolicy, o.versions)
+	if r := s.do(t, http.MethodPost, path, o.admin, nil); r.status != http.StatusOK {
+		t.Fatalf("POST %s = %d %s, want 200", path, r.status, r.body)
+	}
+	a := s.evaluate(t, o.admin, evalBody(otherAgentOne, "pay.out", `{"note":"`+otherArg+`"}`), http.StatusOK)
+	if a.ApprovalID == "" {
+		t.Fatalf("require_approval in other opened no approval: %+v", a)
+	}
+	o.approvals = append(o.approvals, a.ApprovalID)
 
 	// Other's log runs well beyond default's, whose rows of the matrix
 	// append a few hundred entries more: seqs in [seqFrom, seqTo) are
@@ -369,6 +394,17 @@ func (e *isoEnv) throwawayTenant(t *testing.T) string {
 		t.Fatalf("POST /v1/tenants %s = %d %s, want 201", id, r.status, r.body)
 	}
 	return id
+}
+
+// freshApproval is a pending approval request of default for bot-1,
+// opened by the agent key, for a row that votes on it.
+func (e *isoEnv) freshApproval(t *testing.T) string {
+	t.Helper()
+	a := e.s.evaluate(t, e.live[access.RoleAgent], evalBody("bot-1", "pay.out", `{"n":"`+e.fresh("")+`"}`), http.StatusOK)
+	if a.ApprovalID == "" {
+		t.Fatalf("require_approval opened no approval: %+v", a)
+	}
+	return a.ApprovalID
 }
 
 // freshReceipt is an allowed receipt of default without an outcome, for a
@@ -486,6 +522,23 @@ func (e *isoEnv) request(t *testing.T, route string, role access.Role, foreign b
 		return c, ok
 	case "GET /v1/receipts/{id}":
 		return object("/v1/receipts/"+pick(e.receipt, o.receipts[0]), "")
+	case "GET /v1/approvals":
+		return plain("", "cursor", "apr_0")
+	case "GET /v1/approvals/{id}":
+		id := o.approvals[0]
+		if !foreign {
+			id = e.freshApproval(t)
+		}
+		return object("/v1/approvals/"+id, "")
+	case "POST /v1/approvals/{id}/approve", "POST /v1/approvals/{id}/reject":
+		id := o.approvals[0]
+		if !foreign {
+			id = e.freshApproval(t)
+		}
+		verb := strings.TrimPrefix(path, "/v1/approvals/{id}/")
+		c, ok := object("/v1/approvals/"+id+"/"+verb, `{"comment":"matrix"}`)
+		c.headers = []string{"Content-Type", "application/json"}
+		return c, ok
 	case "GET /v1/policies/{name}/versions":
 		return object("/v1/policies/"+pick("allowall", otherPolicy)+"/versions", "")
 	case "GET /v1/policies/{name}/versions/{n}":

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/api"
+	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
@@ -56,8 +57,9 @@ type stack struct {
 	admin  string // presentable admin key of default
 	logs   *syncBuffer
 
-	policies *policy.Manager
-	access   *access.Service
+	policies  *policy.Manager
+	access    *access.Service
+	approvals *approval.Service
 }
 
 // syncBuffer is a bytes.Buffer the server's goroutines may log into.
@@ -141,12 +143,32 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	g := &gate.Gate{Policies: gate.CurrentFunc(s.policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader),
 		Limits: limits.Counter{}, Clock: opt.clock}
 	s.access = &access.Service{Ledger: l, Store: db, Rand: rand.Reader, Clock: opt.clock}
+	authKey := make([]byte, 32)
+	if _, err := rand.Read(authKey); err != nil {
+		t.Fatal(err)
+	}
+	s.approvals = &approval.Service{Ledger: l, Store: db, Key: authKey, IDs: ledger.NewIDs(time.Now, rand.Reader), Clock: opt.clock,
+		Current: func(ctx context.Context, tenant string, in *policy.Input) (*policy.Decision, error) {
+			p, _, err := s.policies.Current(ctx, tenant)
+			if err != nil {
+				return nil, err
+			}
+			return p.Evaluate(in), nil
+		},
+		Defaults: func(ctx context.Context, tenant string) (*policy.Approval, error) {
+			st, err := s.access.Settings(ctx, tenant)
+			if err != nil {
+				return nil, err
+			}
+			return &st.DefaultApproval, nil
+		}}
+	g.Approvals = s.approvals
 	onTenant := func(ctx context.Context, tenant string) error {
 		return s.policies.EnsureActive(ctx, tenant, event.ActorSystem, policy.BuiltinDefault())
 	}
 	s.srv = api.New(api.Config{Store: db, Ledger: l, Origin: testOrigin, VerifierKey: vkey,
 		Logger: logger, Metrics: metrics, MaxBody: opt.maxBody, Gate: g, Policies: s.policies, Scanner: opt.scanner,
-		Access: s.access, OnTenant: onTenant, RateLimit: opt.rateLimit, RateBurst: opt.rateBurst, Clock: opt.clock})
+		Access: s.access, Approvals: s.approvals, OnTenant: onTenant, RateLimit: opt.rateLimit, RateBurst: opt.rateBurst, Clock: opt.clock})
 	s.hs = httptest.NewServer(s.srv.Handler())
 	t.Cleanup(s.hs.Close)
 	s.url = s.hs.URL

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
@@ -231,5 +232,50 @@ func TestAppendFailureIsNotAnswered(t *testing.T) {
 	a, err := g.Decide(context.Background(), "acme", "key1", charge(100))
 	if a != nil || !errors.Is(err, gate.ErrUnrecorded) || !errors.Is(err, ledger.ErrStore) {
 		t.Fatalf("Decide with a failing ledger = %+v, %v; want no answer and ErrUnrecorded wrapping ErrStore", a, err)
+	}
+}
+
+// approvalsFake accepts every authorization; it records what it was asked.
+type approvalsFake struct{ authorized, consumed int }
+
+func (f *approvalsFake) Prepare(context.Context, string, string, *policy.Request, *policy.Approval, string) (*approval.Approval, error) {
+	return &approval.Approval{ID: "apr_1"}, nil
+}
+func (f *approvalsFake) Open(ledger.Tx, *approval.Approval) error           { return nil }
+func (f *approvalsFake) Opened(context.Context, *approval.Approval)         {}
+func (f *approvalsFake) Usable(ledger.Tx, string) error                     { return nil }
+func (f *approvalsFake) Consume(ledger.Tx, string, string, time.Time) error { f.consumed++; return nil }
+func (f *approvalsFake) Authorize(context.Context, string, string, *policy.Request) (string, error) {
+	f.authorized++
+	return "apr_1", nil
+}
+
+// A kill switch wins over the authorization of an approved request; the
+// authorization is not even looked at, and nothing is used up.
+func TestKillSwitchWinsOverAuthorization(t *testing.T) {
+	g, db := stack(t)
+	f := &approvalsFake{}
+	g.Approvals = f
+	big := charge(50_000) // the test policy has no rule for it: default deny
+	p, err := policy.ParseAndCompile([]byte("name: ask\nrules: [{id: ask, effect: require_approval}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Policies = policiesFunc(func(context.Context, string) (*gate.ActivePolicy, error) {
+		return &gate.ActivePolicy{Policy: p, Version: 1}, nil
+	})
+	a, err := g.DecideWith(context.Background(), "acme", "key1", big, "wat_apr_1_x")
+	if err != nil || a.Decision != policy.Allow || a.Reasons[0].Code != gate.CodeApproval || f.consumed != 1 {
+		t.Fatalf("without a kill switch: %+v, %v (consumed %d); want allow by approval", a, err, f.consumed)
+	}
+	g.Controls = controlsFunc(func(context.Context, string, *policy.Request) (*gate.ControlHit, int64, error) {
+		return &gate.ControlHit{ID: "ctl_1", Effect: policy.Deny, Reason: "agent suspended"}, 7, nil
+	})
+	a, err = g.DecideWith(context.Background(), "acme", "key1", big, "wat_apr_1_x")
+	if err != nil || a.Decision != policy.Deny || a.Reasons[0].Code != "control" {
+		t.Fatalf("with a kill switch: %+v, %v; want deny by the control", a, err)
+	}
+	if f.authorized != 1 || f.consumed != 1 || recorded(t, db, a).ApprovalID != "" {
+		t.Errorf("the kill switch's decision looked at (%d) or used (%d) the authorization", f.authorized-1, f.consumed-1)
 	}
 }
