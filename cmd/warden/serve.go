@@ -254,7 +254,13 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		_ = l.Close(context.Background())
 		return err
 	}
-	policies := &policy.Manager{Ledger: l, Store: db}
+	policies := &policy.Manager{Ledger: l, Store: db, Required: func(ctx context.Context, tenant string) (int, error) {
+		t, err := db.Tenant(ctx, tenant)
+		if err != nil {
+			return 0, err
+		}
+		return t.Settings.PolicyApprovals, nil
+	}}
 	// A new tenant starts with the built-in default policy (default deny).
 	if err := policies.EnsureActive(ctx, access.DefaultTenant, event.ActorSystem, policy.BuiltinDefault()); err != nil {
 		_ = l.Close(context.Background())
@@ -266,7 +272,8 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		return err
 	}
 	decisions := &gate.Gate{Policies: gate.CurrentFunc(policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader),
-		Scanner: &gate.Content{Scanner: scanner, Secret: key.redaction}, Limits: limits.Counter{}}
+		Scanner: &gate.Content{Scanner: scanner, Secret: key.redaction}, Limits: limits.Counter{},
+		Candidates: gate.CurrentFunc(policies.Candidate)}
 
 	keys := &access.Service{Ledger: l, Store: db, Rand: rand.Reader, Clock: time.Now}
 	approvals := &approval.Service{Ledger: l, Store: db, Key: key.authorization, IDs: ledger.NewIDs(time.Now, rand.Reader),

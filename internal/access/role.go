@@ -49,8 +49,11 @@ const (
 	PermReceiptsRead Permission = "receipts.read"
 	// PermPolicyRead reads policy versions and the active policy.
 	PermPolicyRead Permission = "policy.read"
-	// PermPolicyWrite pushes and activates policy versions.
+	// PermPolicyWrite pushes and activates policy versions, and sets the
+	// candidate.
 	PermPolicyWrite Permission = "policy.write"
+	// PermPolicyApprove approves policy versions (not one's own).
+	PermPolicyApprove Permission = "policy.approve"
 	// PermKeysRead lists keys and reads the access review.
 	PermKeysRead Permission = "keys.read"
 	// PermKeysWrite creates, changes and revokes keys, and signs the
@@ -74,11 +77,11 @@ const (
 // owner key acts as the admin of any tenant (with ?tenant=) and alone
 // manages tenants.
 var permissions = map[Role][]Permission{
-	RoleOwner: {PermLedgerRead, PermEvaluate, PermReceiptsRead, PermPolicyRead, PermPolicyWrite,
+	RoleOwner: {PermLedgerRead, PermEvaluate, PermReceiptsRead, PermPolicyRead, PermPolicyWrite, PermPolicyApprove,
 		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite, PermTenants, PermApprovalsRead, PermApprovalsVote},
-	RoleAdmin: {PermLedgerRead, PermEvaluate, PermReceiptsRead, PermPolicyRead, PermPolicyWrite,
+	RoleAdmin: {PermLedgerRead, PermEvaluate, PermReceiptsRead, PermPolicyRead, PermPolicyWrite, PermPolicyApprove,
 		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite, PermApprovalsRead, PermApprovalsVote},
-	RolePolicyAuthor: {PermPolicyRead, PermPolicyWrite},
+	RolePolicyAuthor: {PermPolicyRead, PermPolicyWrite, PermPolicyApprove},
 	RoleApprover:     {PermPolicyRead, PermApprovalsRead, PermApprovalsVote},
 	RoleOperator:     {PermPolicyRead},
 	RoleAuditor:      {PermLedgerRead, PermReceiptsRead, PermPolicyRead, PermKeysRead, PermSettingsRead, PermApprovalsRead},

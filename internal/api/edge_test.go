@@ -160,6 +160,11 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	evalBody := `{"principal":{"id":"bot","type":"agent"},"action":{"type":"fs.read"}}`
 	rcpt := s.evaluate(t, s.admin, evalBody, http.StatusOK).ReceiptID
 	keyID := s.createKey(t, s.admin, `{"role":"auditor","name":"probe"}`).ID
+	// A version pushed by a policy author, for the admin to approve.
+	author := s.createKey(t, s.admin, `{"role":"policy_author","name":"author"}`)
+	if r := s.do(t, "POST", "/v1/policies", author.Key, strings.NewReader("name: authored\nrules: []\n"), "Content-Type", "application/yaml"); r.status != http.StatusCreated {
+		t.Fatalf("push by the author = %d %s", r.status, r.body)
+	}
 	// Two approval requests, opened by an agent key for the admin to vote on.
 	s.pushAndActivate(t, "name: probe\nrules: [{id: all, effect: allow}, {id: ask, match: {action: pay}, effect: require_approval}]\n")
 	bot := s.createKey(t, s.admin, `{"role":"agent","name":"bot","bindings":["bot"]}`)
@@ -206,6 +211,10 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		{"POST", "/v1/tenants", "/v1/tenants"},
 		{"GET", "/v1/tenants", "/v1/tenants"},
 		{"POST", "/v1/tenants/{id}/suspend", "/v1/tenants/probe/suspend"},
+		{"POST", "/v1/policies/{name}/versions/{n}/approve", "/v1/policies/authored/versions/1/approve"},
+		{"POST", "/v1/policies/{name}/versions/{n}/candidate", "/v1/policies/probe/versions/1/candidate"},
+		{"DELETE", "/v1/policies/candidate", "/v1/policies/candidate"},
+		{"GET", "/v1/policies/activations", "/v1/policies/activations"},
 		{"GET", "/v1/approvals", "/v1/approvals"},
 		{"GET", "/v1/approvals/{id}", "/v1/approvals/" + apr},
 		{"POST", "/v1/approvals/{id}/approve", "/v1/approvals/" + apr + "/approve"},
@@ -261,7 +270,8 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 				key = s.owner
 			}
 			r := s.do(t, rt.method, rt.probe, key, strings.NewReader(body), headers...)
-			if r.status != http.StatusOK && !(r.status == http.StatusCreated && rt.method == "POST") {
+			if r.status != http.StatusOK && !(r.status == http.StatusCreated && rt.method == "POST") &&
+				!(r.status == http.StatusNoContent && rt.method == "DELETE") {
 				t.Fatalf("%s %s = %d, want 200", rt.method, rt.probe, r.status)
 			}
 		})

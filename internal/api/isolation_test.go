@@ -88,6 +88,11 @@ var isolationTable = map[string]expectation{
 	"GET /v1/policies/{name}/versions/{n}":           {own: byRole{200, 200, 200, 200, 200, 200, 403}, foreign: byRole{404, 404, 404, 404, 404, 404, 403}, dead: 401},
 	"GET /v1/policies/{name}/diff":                   {own: byRole{200, 200, 200, 200, 200, 200, 403}, foreign: byRole{404, 404, 404, 404, 404, 404, 403}, dead: 401},
 	"POST /v1/policies/{name}/versions/{n}/activate": {own: byRole{200, 200, 200, 403, 403, 403, 403}, foreign: byRole{404, 404, 404, 403, 403, 403, 403}, dead: 401},
+	// Approving a version someone else pushed: policy authors, admin, owner.
+	"POST /v1/policies/{name}/versions/{n}/approve":   {own: byRole{200, 200, 200, 403, 403, 403, 403}, foreign: byRole{404, 404, 404, 403, 403, 403, 403}, dead: 401},
+	"POST /v1/policies/{name}/versions/{n}/candidate": {own: byRole{200, 200, 200, 403, 403, 403, 403}, foreign: byRole{404, 404, 404, 403, 403, 403, 403}, dead: 401},
+	"DELETE /v1/policies/candidate":                   {own: byRole{204, 204, 204, 403, 403, 403, 403}, foreign: byRole{204, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/policies/activations":                    {own: byRole{200, 200, 200, 200, 200, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
 
 	// Keys and the access review: admin writes, auditor reads.
 	"POST /v1/keys":               {own: byRole{201, 201, 403, 403, 403, 403, 403}, foreign: byRole{201, 404, 404, 404, 404, 404, 404}, dead: 401},
@@ -154,6 +159,7 @@ type isoEnv struct {
 	live, revoked, expired map[access.Role]string
 	receipt                string // a receipt of default for bot-1, which the agent key is bound to
 	keyID                  string // a key of default (the auditor's)
+	author                 string // a policy author's key that pushes versions for others to approve
 	other                  foreignTenant
 	n                      int // makes fresh names
 }
@@ -298,6 +304,10 @@ func (e *isoEnv) setUpOther(t *testing.T) {
 	}
 	o.admin = nt.AdminKey.Key
 	o.keyIDs = append(o.keyIDs, nt.AdminKey.ID)
+	// other's admin works alone here: no second approver for its policies.
+	if r := s.do(t, http.MethodPatch, "/v1/settings", o.admin, strings.NewReader(`{"policy_approvals":0}`)); r.status != http.StatusOK {
+		t.Fatalf("PATCH other's settings = %d %s", r.status, r.body)
+	}
 
 	for i, doc := range []string{
 		"name: " + otherPolicy + "\nrules: [{id: " + otherRuleA + ", effect: allow}]\n",
@@ -394,6 +404,23 @@ func (e *isoEnv) throwawayTenant(t *testing.T) string {
 		t.Fatalf("POST /v1/tenants %s = %d %s, want 201", id, r.status, r.body)
 	}
 	return id
+}
+
+// freshAuthoredVersion pushes a new version of policy "authored" by a
+// policy author of its own, so that any other key may approve it; it
+// returns "authored/versions/N".
+func (e *isoEnv) freshAuthoredVersion(t *testing.T) string {
+	t.Helper()
+	if e.author == "" {
+		e.author = e.s.createKey(t, e.s.admin, `{"role":"policy_author","name":"matrix author"}`).Key
+	}
+	doc := fmt.Sprintf("name: authored\nrules: [{id: %s, effect: allow}]\n", e.fresh("r"))
+	r := e.s.do(t, http.MethodPost, "/v1/policies", e.author, strings.NewReader(doc), "Content-Type", "application/yaml")
+	var v struct{ Version int64 }
+	if err := json.Unmarshal(r.body, &v); err != nil || r.status != http.StatusCreated {
+		t.Fatalf("push by the author = %d %s", r.status, r.body)
+	}
+	return fmt.Sprintf("authored/versions/%d", v.Version)
 }
 
 // freshApproval is a pending approval request of default for bot-1,
@@ -547,6 +574,18 @@ func (e *isoEnv) request(t *testing.T, route string, role access.Role, foreign b
 		return object("/v1/policies/"+pick("allowall", otherPolicy)+"/diff", "", "from", "1", "to", pick("1", "2"))
 	case "POST /v1/policies/{name}/versions/{n}/activate":
 		return object("/v1/policies/"+pick("allowall/versions/1", otherPolicy+"/versions/2")+"/activate", "")
+	case "POST /v1/policies/{name}/versions/{n}/approve":
+		v := otherPolicy + "/versions/2"
+		if !foreign {
+			v = e.freshAuthoredVersion(t)
+		}
+		return object("/v1/policies/"+v+"/approve", "")
+	case "POST /v1/policies/{name}/versions/{n}/candidate":
+		return object("/v1/policies/"+pick("allowall/versions/1", otherPolicy+"/versions/2")+"/candidate", "")
+	case "DELETE /v1/policies/candidate":
+		return plain("")
+	case "GET /v1/policies/activations":
+		return plain("")
 	case "GET /v1/keys/{id}":
 		return object("/v1/keys/"+pick(e.keyID, o.keyIDs[1]), "")
 	case "PATCH /v1/keys/{id}", "DELETE /v1/keys/{id}":

@@ -57,6 +57,7 @@ func problemFor(err error) (Problem, bool) {
 	var mbe *http.MaxBytesError
 	var ae *access.Error
 	var refusal *approval.Refusal
+	var policyRefusal *policy.Refusal
 	switch {
 	case errors.As(err, &br):
 		p := probBadRequest
@@ -101,6 +102,13 @@ func problemFor(err error) (Problem, bool) {
 			p = probForbidden
 		}
 		p.Detail = refusal.Msg
+		return p, false
+	case errors.As(err, &policyRefusal):
+		p := probConflict
+		if errors.Is(policyRefusal.Kind, policy.ErrSelfApproval) {
+			p = probForbidden
+		}
+		p.Detail = policyRefusal.Msg
 		return p, false
 	case errors.Is(err, approval.ErrNotFound):
 		return probNotFound, false

@@ -139,9 +139,15 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	if s.owner == "" || s.admin == "" {
 		t.Fatalf("Bootstrap made %d keys, want an owner of _system and an admin of default", len(made))
 	}
-	s.policies = &policy.Manager{Ledger: l, Store: db}
+	s.policies = &policy.Manager{Ledger: l, Store: db, Required: func(ctx context.Context, tenant string) (int, error) {
+		t, err := db.Tenant(ctx, tenant)
+		if err != nil {
+			return 0, err
+		}
+		return t.Settings.PolicyApprovals, nil
+	}}
 	g := &gate.Gate{Policies: gate.CurrentFunc(s.policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader),
-		Limits: limits.Counter{}, Clock: opt.clock}
+		Limits: limits.Counter{}, Clock: opt.clock, Candidates: gate.CurrentFunc(s.policies.Candidate)}
 	s.access = &access.Service{Ledger: l, Store: db, Rand: rand.Reader, Clock: opt.clock}
 	authKey := make([]byte, 32)
 	if _, err := rand.Read(authKey); err != nil {

@@ -32,6 +32,10 @@ const (
 	KindApprovalVoted    = "approval.voted"
 	KindApprovalRefused  = "approval.refused"
 	KindApprovalResolved = "approval.resolved"
+
+	KindPolicyApproved  = "policy.approved"
+	KindPolicyRefused   = "policy.refused"
+	KindPolicyCandidate = "policy.candidate"
 )
 
 // PolicyVersion records a new version of a named policy. The source is in
@@ -49,6 +53,34 @@ type PolicyActivated struct {
 	Version  int64      `json:"version"`
 	Digest   string     `json:"digest"`
 	Previous *PolicyRef `json:"previous,omitempty"`
+	// Approvals are the keys that had approved the version.
+	Approvals []string `json:"approvals,omitempty"`
+}
+
+// PolicyApproved records one key's approval of a policy version.
+type PolicyApproved struct {
+	Name    string `json:"name"`
+	Version int64  `json:"version"`
+	Digest  string `json:"digest"`
+}
+
+// PolicyRefused records a refused step of the change workflow: an
+// author approving its own version, an activation without the approvals
+// the tenant requires.
+type PolicyRefused struct {
+	Name    string `json:"name"`
+	Version int64  `json:"version"`
+	Step    string `json:"step"`
+	Reason  string `json:"reason"`
+}
+
+// PolicyCandidate records the tenant's candidate policy (evaluated in
+// shadow) being set, or cleared.
+type PolicyCandidate struct {
+	Name    string `json:"name,omitempty"`
+	Version int64  `json:"version,omitempty"`
+	Digest  string `json:"digest,omitempty"`
+	Cleared bool   `json:"cleared,omitempty"`
 }
 
 // Actors that are not keys.
@@ -179,9 +211,21 @@ type Decision struct {
 	RetryAfterMs int64             `json:"retry_after_ms,omitempty"`
 	// ApprovalID is the approval request a require_approval opened, or the
 	// approved one an allow by authorization used.
-	ApprovalID   string `json:"approval_id,omitempty"`
-	ScanComplete bool   `json:"scan_complete"`
-	Default      bool   `json:"default,omitempty"`
+	ApprovalID string `json:"approval_id,omitempty"`
+	// Shadow is what the tenant's candidate policy decided on the same
+	// input; it never changed the decision.
+	Shadow       *DecisionShadow `json:"shadow,omitempty"`
+	ScanComplete bool            `json:"scan_complete"`
+	Default      bool            `json:"default,omitempty"`
+}
+
+// DecisionShadow is a candidate policy's decision beside the active one.
+type DecisionShadow struct {
+	Policy   PolicyRef        `json:"policy"`
+	Decision string           `json:"decision"`
+	Reasons  []DecisionReason `json:"reasons,omitempty"`
+	Rules    []string         `json:"rules,omitempty"`
+	Differs  bool             `json:"differs,omitempty"`
 }
 
 // DecisionPrincipal is who asked.
@@ -243,6 +287,10 @@ var registry = map[string]reflect.Type{
 	KindApprovalVoted:    reflect.TypeFor[ApprovalVoted](),
 	KindApprovalRefused:  reflect.TypeFor[ApprovalRefused](),
 	KindApprovalResolved: reflect.TypeFor[ApprovalResolved](),
+
+	KindPolicyApproved:  reflect.TypeFor[PolicyApproved](),
+	KindPolicyRefused:   reflect.TypeFor[PolicyRefused](),
+	KindPolicyCandidate: reflect.TypeFor[PolicyCandidate](),
 }
 
 // Kinds returns every registered kind, sorted.

@@ -118,6 +118,9 @@ type Gate struct {
 	// Approvals opens approval requests and accepts authorizations (nil:
 	// require_approval opens nothing and authorizations are refused).
 	Approvals Approvals
+	// Candidates finds a tenant's candidate policy, evaluated in shadow
+	// (nil, or policy.ErrNoVersion: none).
+	Candidates CurrentFunc
 	Ledger    Appender
 	IDs       *ledger.IDs
 	Clock     func() time.Time // the limits' clock; time.Now when nil
@@ -139,6 +142,14 @@ type Answer struct {
 	// ApprovalID is the approval request a require_approval opened, or the
 	// one whose authorization allowed this request.
 	ApprovalID string `json:"approval_id,omitempty"`
+	// Shadow is what the tenant's candidate policy would have decided.
+	Shadow *Shadow `json:"shadow,omitempty"`
+}
+
+// Shadow is the answer's shadow field.
+type Shadow struct {
+	Decision string          `json:"decision"`
+	Reasons  []policy.Reason `json:"reasons"`
 }
 
 // ErrUnrecorded means the decision could not be recorded: nothing may be
@@ -278,7 +289,43 @@ func (g *Gate) DecideWith(ctx context.Context, tenant, actor string, req *policy
 	}
 	return &Answer{Decision: d.Effect, Reasons: d.Reasons, ReceiptID: ack.ID, Seq: ack.Seq,
 		LeafHash: ledger.EncodeHash(ack.LeafHash), Findings: answerFindings(body.Findings), ArgsRedacted: argsRedacted,
-		RetryAfterMs: body.RetryAfterMs, ApprovalID: body.ApprovalID}, nil
+		RetryAfterMs: body.RetryAfterMs, ApprovalID: body.ApprovalID, Shadow: shadowAnswer(body.Shadow)}, nil
+}
+
+func shadowAnswer(s *event.DecisionShadow) *Shadow {
+	if s == nil {
+		return nil
+	}
+	out := &Shadow{Decision: s.Decision, Reasons: []policy.Reason{}}
+	for _, r := range s.Reasons {
+		out.Reasons = append(out.Reasons, policy.Reason{Code: r.Code, Rule: r.Rule, Message: r.Message})
+	}
+	return out
+}
+
+// shadow evaluates the tenant's candidate on the active policy's input;
+// whatever happens there never changes d.
+func (g *Gate) shadow(ctx context.Context, tenant string, in *policy.Input, d *policy.Decision, body *event.Decision) {
+	if g.Candidates == nil {
+		return
+	}
+	cand, version, err := g.Candidates(ctx, tenant)
+	if err != nil || cand == nil {
+		return
+	}
+	s := cand.Shadow(in, d)
+	if s == nil {
+		return
+	}
+	sh := &event.DecisionShadow{Policy: event.PolicyRef{Name: cand.Name, Version: version, Digest: cand.Digest},
+		Decision: s.Decision, Differs: s.Differs}
+	if s.Candidate != nil {
+		sh.Rules = s.Candidate.Rules
+	}
+	for _, r := range s.Reasons {
+		sh.Reasons = append(sh.Reasons, event.DecisionReason{Code: r.Code, Rule: r.Rule, Message: r.Message})
+	}
+	body.Shadow = sh
 }
 
 // Reason codes of authorizations (DESIGN.md section 2).
@@ -384,6 +431,7 @@ func (g *Gate) evaluate(ctx context.Context, tenant string, req *policy.Request,
 	if d.Err == nil {
 		*pol = active.Policy
 	}
+	g.shadow(ctx, tenant, in, d, body)
 	if scanned != nil && scanned.Redact != nil {
 		pol := active.Policy
 		for _, f := range scanned.Findings {

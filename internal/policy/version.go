@@ -41,7 +41,14 @@ type VersionWriter interface {
 	// if none).
 	LatestPolicyVersion(name string) (int64, error)
 	InsertPolicyVersion(v *Version) error
+	// SetActivePolicy makes a version active and adds it to the tenant's
+	// activation history.
 	SetActivePolicy(a *Active) error
+	// PolicyApprovers returns the keys that approved a version.
+	PolicyApprovers(name string, version int64) ([]string, error)
+	AddPolicyApproval(name string, version int64, key string, at time.Time) error
+	// SetCandidate makes a version the tenant's candidate (nil clears it).
+	SetCandidate(a *Active) error
 }
 
 // VersionReader reads stored versions.
@@ -49,4 +56,17 @@ type VersionReader interface {
 	PolicyVersion(ctx context.Context, tenant, name string, version int64) (*Version, error)
 	PolicyVersions(ctx context.Context, tenant, name string) ([]Version, error)
 	ActivePolicy(ctx context.Context, tenant string) (*Active, error)
+	// CandidatePolicy returns the tenant's candidate (ErrNoVersion: none).
+	CandidatePolicy(ctx context.Context, tenant string) (*Active, error)
+	// PolicyApprovals returns who approved a version and when.
+	PolicyApprovals(ctx context.Context, tenant, name string, version int64) ([]VersionApproval, error)
+	// Activations returns the tenant's activation history, newest first,
+	// at most limit.
+	Activations(ctx context.Context, tenant string, limit int) ([]Active, error)
+}
+
+// VersionApproval is one key's approval of a policy version.
+type VersionApproval struct {
+	Key string
+	At  time.Time
 }

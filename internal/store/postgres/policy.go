@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wardenhq/warden/internal/policy"
@@ -88,7 +90,114 @@ func (t *appendTx) SetActivePolicy(a *policy.Active) error {
 	if err != nil {
 		return fmt.Errorf("activate policy %q version %d: %w", a.Name, a.Version, err)
 	}
+	if _, err := t.tx.Exec(t.ctx, `INSERT INTO policy_activations (tenant_id, name, version, activated_us, activated_by)
+		VALUES ($1, $2, $3, $4, $5)`, t.tenant, a.Name, a.Version, micros(a.Activated), a.By); err != nil {
+		return fmt.Errorf("activate policy %q version %d: %w", a.Name, a.Version, err)
+	}
 	return nil
+}
+
+// PolicyApprovers returns the keys that approved a version.
+func (t *appendTx) PolicyApprovers(name string, version int64) ([]string, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT key_id FROM policy_approvals WHERE tenant_id = $1 AND name = $2 AND version = $3
+		ORDER BY time_us, key_id`, t.tenant, name, version)
+	if err != nil {
+		return nil, fmt.Errorf("approvals of %q version %d: %w", name, version, err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("approvals of %q version %d: %w", name, version, err)
+	}
+	return keys, nil
+}
+
+// AddPolicyApproval records a key's approval of a version; a second
+// approval by the same key is refused.
+func (t *appendTx) AddPolicyApproval(name string, version int64, key string, at time.Time) error {
+	if _, err := t.tx.Exec(t.ctx, "INSERT INTO policy_approvals (tenant_id, name, version, key_id, time_us) VALUES ($1, $2, $3, $4, $5)",
+		t.tenant, name, version, key, micros(at)); err != nil {
+		return fmt.Errorf("approve %q version %d: %w", name, version, err)
+	}
+	return nil
+}
+
+// SetCandidate makes a version the tenant's candidate, or clears it.
+func (t *appendTx) SetCandidate(a *policy.Active) error {
+	if a == nil {
+		if _, err := t.tx.Exec(t.ctx, "DELETE FROM policy_candidate WHERE tenant_id = $1", t.tenant); err != nil {
+			return fmt.Errorf("clear candidate of %q: %w", t.tenant, err)
+		}
+		return nil
+	}
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO policy_candidate (tenant_id, name, version, set_us, set_by) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (tenant_id) DO UPDATE SET name = excluded.name, version = excluded.version, set_us = excluded.set_us,
+		set_by = excluded.set_by`, t.tenant, a.Name, a.Version, micros(a.Activated), a.By)
+	if err != nil {
+		return fmt.Errorf("candidate %q version %d: %w", a.Name, a.Version, err)
+	}
+	return nil
+}
+
+// CandidatePolicy returns the tenant's candidate.
+func (db *DB) CandidatePolicy(ctx context.Context, tenant string) (*policy.Active, error) {
+	var a policy.Active
+	var us int64
+	err := db.pool.QueryRow(ctx, "SELECT name, version, set_us, set_by FROM policy_candidate WHERE tenant_id = $1", tenant).
+		Scan(&a.Name, &a.Version, &us, &a.By)
+	if err != nil {
+		return nil, notFoundVersion(err, fmt.Sprintf("candidate policy of %q", tenant))
+	}
+	a.Activated = fromMicros(us)
+	return &a, nil
+}
+
+// PolicyApprovals returns who approved a version and when.
+func (db *DB) PolicyApprovals(ctx context.Context, tenant, name string, version int64) ([]policy.VersionApproval, error) {
+	rows, err := db.pool.Query(ctx, `SELECT key_id, time_us FROM policy_approvals WHERE tenant_id = $1 AND name = $2 AND version = $3
+		ORDER BY time_us, key_id`, tenant, name, version)
+	if err != nil {
+		return nil, fmt.Errorf("approvals of %q version %d: %w", name, version, err)
+	}
+	defer rows.Close()
+	out := []policy.VersionApproval{}
+	for rows.Next() {
+		var a policy.VersionApproval
+		var us int64
+		if err := rows.Scan(&a.Key, &us); err != nil {
+			return nil, fmt.Errorf("approvals of %q version %d: %w", name, version, err)
+		}
+		a.At = fromMicros(us)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("approvals of %q version %d: %w", name, version, err)
+	}
+	return out, nil
+}
+
+// Activations returns the tenant's activation history, newest first
+// (in the order they were recorded when their times are equal).
+func (db *DB) Activations(ctx context.Context, tenant string, limit int) ([]policy.Active, error) {
+	rows, err := db.pool.Query(ctx, `SELECT name, version, activated_us, activated_by FROM policy_activations
+		WHERE tenant_id = $1 ORDER BY activated_us DESC, id DESC LIMIT $2`, tenant, limit)
+	if err != nil {
+		return nil, fmt.Errorf("activations of %q: %w", tenant, err)
+	}
+	defer rows.Close()
+	out := []policy.Active{}
+	for rows.Next() {
+		var a policy.Active
+		var us int64
+		if err := rows.Scan(&a.Name, &a.Version, &us, &a.By); err != nil {
+			return nil, fmt.Errorf("activations of %q: %w", tenant, err)
+		}
+		a.Activated = fromMicros(us)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("activations of %q: %w", tenant, err)
+	}
+	return out, nil
 }
 
 // PolicyVersion returns one stored version.

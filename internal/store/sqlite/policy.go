@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/wardenhq/warden/internal/policy"
 )
@@ -88,7 +89,112 @@ func (t *appendTx) SetActivePolicy(a *policy.Active) error {
 	if err != nil {
 		return fmt.Errorf("activate policy %q version %d: %w", a.Name, a.Version, err)
 	}
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO policy_activations (tenant_id, name, version, activated_us, activated_by)
+		VALUES (?, ?, ?, ?, ?)`, t.tenant, a.Name, a.Version, micros(a.Activated), a.By); err != nil {
+		return fmt.Errorf("activate policy %q version %d: %w", a.Name, a.Version, err)
+	}
 	return nil
+}
+
+// PolicyApprovers returns the keys that approved a version.
+func (t *appendTx) PolicyApprovers(name string, version int64) ([]string, error) {
+	rows, err := t.tx.QueryContext(t.ctx, "SELECT key_id FROM policy_approvals WHERE tenant_id = ? AND name = ? AND version = ? ORDER BY time_us, key_id",
+		t.tenant, name, version)
+	if err != nil {
+		return nil, fmt.Errorf("approvals of %q version %d: %w", name, version, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// AddPolicyApproval records a key's approval of a version.
+func (t *appendTx) AddPolicyApproval(name string, version int64, key string, at time.Time) error {
+	if _, err := t.tx.ExecContext(t.ctx, "INSERT INTO policy_approvals (tenant_id, name, version, key_id, time_us) VALUES (?, ?, ?, ?, ?)",
+		t.tenant, name, version, key, micros(at)); err != nil {
+		return fmt.Errorf("approve %q version %d: %w", name, version, err)
+	}
+	return nil
+}
+
+// SetCandidate makes a version the tenant's candidate, or clears it.
+func (t *appendTx) SetCandidate(a *policy.Active) error {
+	if a == nil {
+		if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM policy_candidate WHERE tenant_id = ?", t.tenant); err != nil {
+			return fmt.Errorf("clear candidate of %q: %w", t.tenant, err)
+		}
+		return nil
+	}
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO policy_candidate (tenant_id, name, version, set_us, set_by) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (tenant_id) DO UPDATE SET name = excluded.name, version = excluded.version, set_us = excluded.set_us,
+		set_by = excluded.set_by`, t.tenant, a.Name, a.Version, micros(a.Activated), a.By)
+	if err != nil {
+		return fmt.Errorf("candidate %q version %d: %w", a.Name, a.Version, err)
+	}
+	return nil
+}
+
+const sqlCandidate = "SELECT name, version, set_us, set_by FROM policy_candidate WHERE tenant_id = ?"
+
+// CandidatePolicy returns the tenant's candidate.
+func (db *DB) CandidatePolicy(ctx context.Context, tenant string) (*policy.Active, error) {
+	var a policy.Active
+	var us int64
+	if err := db.queryRow(ctx, sqlCandidate, tenant).Scan(&a.Name, &a.Version, &us, &a.By); err != nil {
+		return nil, notFoundVersion(err, fmt.Sprintf("candidate policy of %q", tenant))
+	}
+	a.Activated = fromMicros(us)
+	return &a, nil
+}
+
+// PolicyApprovals returns who approved a version and when.
+func (db *DB) PolicyApprovals(ctx context.Context, tenant, name string, version int64) ([]policy.VersionApproval, error) {
+	rows, err := db.r.QueryContext(ctx, "SELECT key_id, time_us FROM policy_approvals WHERE tenant_id = ? AND name = ? AND version = ? ORDER BY time_us, key_id",
+		tenant, name, version)
+	if err != nil {
+		return nil, fmt.Errorf("approvals of %q version %d: %w", name, version, err)
+	}
+	defer rows.Close()
+	out := []policy.VersionApproval{}
+	for rows.Next() {
+		var a policy.VersionApproval
+		var us int64
+		if err := rows.Scan(&a.Key, &us); err != nil {
+			return nil, err
+		}
+		a.At = fromMicros(us)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Activations returns the tenant's activation history, newest first
+// (the later recorded first when their times are equal).
+func (db *DB) Activations(ctx context.Context, tenant string, limit int) ([]policy.Active, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT name, version, activated_us, activated_by FROM policy_activations
+		WHERE tenant_id = ? ORDER BY activated_us DESC, rowid DESC LIMIT ?`, tenant, limit)
+	if err != nil {
+		return nil, fmt.Errorf("activations of %q: %w", tenant, err)
+	}
+	defer rows.Close()
+	out := []policy.Active{}
+	for rows.Next() {
+		var a policy.Active
+		var us int64
+		if err := rows.Scan(&a.Name, &a.Version, &us, &a.By); err != nil {
+			return nil, err
+		}
+		a.Activated = fromMicros(us)
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 const (

@@ -213,8 +213,8 @@ func (db *DB) Close() error {
 func (db *DB) Path() string { return db.path }
 
 // Ping checks that the database can be written: it takes the write lock,
-// writes a page's worth of data, deletes it and commits, so that the WAL
-// is written and synced. A full disk, a read-only file or a lost lock all
+// writes more than its free pages hold, deletes it and commits, so that
+// the WAL is written and synced and the file could grow. A full disk, a read-only file or a lost lock all
 // fail it.
 func (db *DB) Ping(ctx context.Context) error {
 	if db.w == nil {
@@ -225,7 +225,18 @@ func (db *DB) Ping(ctx context.Context) error {
 		return fmt.Errorf("ping store %q: %w", db.path, err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "INSERT INTO meta (tenant_id, key, value) VALUES ('_system', 'probe', hex(randomblob(4096)))"); err != nil {
+	// Free pages would take the probe without the file growing; it is
+	// made larger than they are (up to a bound), so that it needs room
+	// the database does not have yet.
+	var free, pageSize int64
+	if err := tx.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&free); err != nil {
+		return fmt.Errorf("ping store %q: %w", db.path, err)
+	}
+	if err := tx.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+		return fmt.Errorf("ping store %q: %w", db.path, err)
+	}
+	probe := (min(free, 256) + 4) * pageSize / 2 // hex doubles it
+	if _, err := tx.ExecContext(ctx, "INSERT INTO meta (tenant_id, key, value) VALUES ('_system', 'probe', hex(randomblob(?)))", probe); err != nil {
 		return fmt.Errorf("ping store %q: %w", db.path, err)
 	}
 	// A rollback would never touch the files: only a commit shows that

@@ -70,9 +70,11 @@ func Run(t *testing.T, f Factory) {
 		{"WorkRejectedAlone", testWorkRejectedAlone},
 		{"Reopen", testReopen},
 		{"PolicyVersions", testPolicyVersions},
+		{"PolicyChange", testPolicyChange},
 		{"Receipts", testReceipts},
 		{"Access", testAccess},
 		{"Limits", testLimits},
+		{"Approvals", testApprovals},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
