@@ -121,9 +121,9 @@ type Gate struct {
 	// Candidates finds a tenant's candidate policy, evaluated in shadow
 	// (nil, or policy.ErrNoVersion: none).
 	Candidates CurrentFunc
-	Ledger    Appender
-	IDs       *ledger.IDs
-	Clock     func() time.Time // the limits' clock; time.Now when nil
+	Ledger     Appender
+	IDs        *ledger.IDs
+	Clock      func() time.Time // the limits' clock; time.Now when nil
 }
 
 // Answer is the decision's answer (DESIGN.md section 2).
