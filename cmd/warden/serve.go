@@ -27,6 +27,7 @@ import (
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/limits"
+	"github.com/wardenhq/warden/internal/notify"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/scan/detect"
 	"github.com/wardenhq/warden/internal/scan/pii"
@@ -275,7 +276,20 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		Scanner: &gate.Content{Scanner: scanner, Secret: key.redaction}, Limits: limits.Counter{},
 		Candidates: gate.CurrentFunc(policies.Candidate)}
 
-	keys := &access.Service{Ledger: l, Store: db, Rand: rand.Reader, Clock: time.Now}
+	keys := &access.Service{Ledger: l, Store: db, Rand: rand.Reader, Clock: time.Now, Receivers: notify.SettingsRules{}}
+	notices := &notify.Notifier{Ledger: l, Logger: logger, Receivers: func(ctx context.Context, tenant string) ([]notify.Receiver, error) {
+		st, err := keys.Settings(ctx, tenant)
+		if err != nil {
+			return nil, err
+		}
+		return notify.Decode(st.Receivers)
+	}}
+	dispatcher, err := notify.New(notify.Config{OnResult: notices.Record, Logger: logger})
+	if err != nil {
+		_ = l.Close(context.Background())
+		return err
+	}
+	notices.Dispatcher = dispatcher
 	approvals := &approval.Service{Ledger: l, Store: db, Key: key.authorization, IDs: ledger.NewIDs(time.Now, rand.Reader),
 		Current: currentPolicy(policies),
 		Defaults: func(ctx context.Context, tenant string) (*policy.Approval, error) {
@@ -284,7 +298,8 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 				return nil, err
 			}
 			return &st.DefaultApproval, nil
-		}}
+		},
+		OnOpen: notices.ApprovalOpened}
 	decisions.Approvals = approvals
 	// A tenant made through the API starts, like the default one, with
 	// the built-in default policy.
@@ -335,6 +350,13 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 	if err := hs.Shutdown(sctx); err != nil {
 		logger.Error("http shutdown", "err", err)
 	}
+	// Deliveries still queued get a few seconds, then are recorded as
+	// abandoned, while the ledger still takes their results.
+	nctx, ncancel := context.WithTimeout(sctx, 5*time.Second)
+	if err := dispatcher.Close(nctx); err != nil {
+		logger.Warn("notifications abandoned at shutdown", "err", err)
+	}
+	ncancel()
 	if err := l.Close(sctx); err != nil {
 		logger.Error("ledger drain", "err", err)
 		return err

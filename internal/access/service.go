@@ -3,11 +3,14 @@ package access
 import (
 	"context"
 	"crypto/rand"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"slices"
 	"time"
@@ -75,6 +78,9 @@ type Service struct {
 	Store  Reader
 	Rand   io.Reader
 	Clock  func() time.Time
+	// Receivers checks and redacts notification receivers (nil: settings
+	// take no receivers).
+	Receivers ReceiverRules
 }
 
 func (s *Service) now() time.Time {
@@ -483,7 +489,7 @@ func (s *Service) SuspendTenant(ctx context.Context, actor *Key, id, reason stri
 
 // UpdateSettings applies a patch to tenant's settings as one
 // setting.changed entry listing every change; a patch that changes
-// nothing writes nothing.
+// nothing writes nothing. Receivers are recorded redacted.
 func (s *Service) UpdateSettings(ctx context.Context, actor *Key, tenant string, p SettingsPatch) (Settings, error) {
 	var out Settings
 	body := &event.SettingChanged{}
@@ -491,6 +497,8 @@ func (s *Service) UpdateSettings(ctx context.Context, actor *Key, tenant string,
 	if err != nil {
 		return out, err
 	}
+	receivers := p.Receivers
+	p.Receivers = nil
 	req.Work = func(_ context.Context, tx ledger.Tx) error {
 		w, err := txOf(tx)
 		if err != nil {
@@ -501,6 +509,15 @@ func (s *Service) UpdateSettings(ctx context.Context, actor *Key, tenant string,
 			return err
 		}
 		next, cs := p.apply(t.Settings)
+		if receivers != nil {
+			c, err := s.receivers(&next, t.Settings.Receivers, receivers)
+			if err != nil {
+				return err
+			}
+			if c != nil {
+				cs = append(cs, *c)
+			}
+		}
 		out = next
 		if err := next.Validate(); err != nil {
 			return err
@@ -517,6 +534,78 @@ func (s *Service) UpdateSettings(ctx context.Context, actor *Key, tenant string,
 		return out, fmt.Errorf("update settings: %w", err)
 	}
 	return out, nil
+}
+
+// receivers sets next's receivers to list (credentials sent back redacted
+// restored from prev) and returns the change, redacted, if any.
+func (s *Service) receivers(next *Settings, prev, list json.RawMessage) (*change, error) {
+	if s.Receivers == nil {
+		return nil, invalid("this server delivers no notifications: receivers cannot be set")
+	}
+	list, err := s.Receivers.Restore(list, prev)
+	if err != nil {
+		return nil, invalid("receivers: %v", err)
+	}
+	if err := s.Receivers.Validate(list); err != nil {
+		return nil, invalid("receivers: %v", err)
+	}
+	if sameJSON(list, prev) {
+		return nil, nil
+	}
+	from, err := s.redacted(prev)
+	if err != nil {
+		return nil, err
+	}
+	to, err := s.redacted(list)
+	if err != nil {
+		return nil, err
+	}
+	next.Receivers = list
+	return &change{"receivers", from, to}, nil
+}
+
+// redacted is a receiver list as an entry or an answer may show it.
+func (s *Service) redacted(list json.RawMessage) (any, error) {
+	if len(list) == 0 {
+		return []any{}, nil
+	}
+	if s.Receivers == nil {
+		return nil, errors.New("receivers without rules to redact them")
+	}
+	r, err := s.Receivers.Redact(list)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal(r, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Shown returns settings as answers show them: receivers redacted.
+func (s *Service) Shown(st Settings) (Settings, error) {
+	if len(st.Receivers) == 0 {
+		return st, nil
+	}
+	if s.Receivers == nil {
+		st.Receivers = nil
+		return st, nil
+	}
+	r, err := s.Receivers.Redact(st.Receivers)
+	if err != nil {
+		return Settings{}, err
+	}
+	st.Receivers = r
+	return st, nil
+}
+
+func sameJSON(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return bytes.Equal(a, b)
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 // Refuse records that key asked, on route, to speak for a principal it

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -43,6 +44,22 @@ type Settings struct {
 	// switch or a rule without one): groups and/or key ids (none: any
 	// approver), how many, and how long the request stays open.
 	DefaultApproval policy.Approval `json:"default_approval"`
+	// Receivers are where notifications go (approval requests now, alerts
+	// later): a JSON list the notify package defines and checks. They hold
+	// credentials: answers and entries show them only as Receivers.Redact
+	// returns them.
+	Receivers json.RawMessage `json:"receivers,omitempty"`
+}
+
+// ReceiverRules checks, redacts and completes receiver lists; the notify
+// package provides them (the access model does not know their shape).
+type ReceiverRules interface {
+	Validate(list json.RawMessage) error
+	// Redact returns the list without its credentials.
+	Redact(list json.RawMessage) (json.RawMessage, error)
+	// Restore puts back into next the credentials a client sent back
+	// redacted, from prev.
+	Restore(next, prev json.RawMessage) (json.RawMessage, error)
 }
 
 // DefaultSettings are a new tenant's settings: a year of retention and a
@@ -98,6 +115,7 @@ type SettingsPatch struct {
 	RetentionDays   *int             `json:"retention_days,omitempty"`
 	PolicyApprovals *int             `json:"policy_approvals,omitempty"`
 	DefaultApproval *policy.Approval `json:"default_approval,omitempty"`
+	Receivers       json.RawMessage  `json:"receivers,omitempty"`
 }
 
 // apply returns s with the patch applied and the changes it makes.

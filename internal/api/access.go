@@ -277,6 +277,9 @@ func (s *Server) signReview(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
 	st, err := s.cfg.Access.Settings(r.Context(), p.tenant)
+	if err == nil {
+		st, err = s.cfg.Access.Shown(st)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -294,6 +297,9 @@ func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, err := s.cfg.Access.UpdateSettings(r.Context(), p.key, p.tenant, patch)
+	if err == nil {
+		st, err = s.cfg.Access.Shown(st)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -311,7 +317,9 @@ type TenantJSON struct {
 }
 
 func tenantJSON(t *access.Tenant) TenantJSON {
-	return TenantJSON{ID: t.ID, Name: t.Name, Status: t.Status, CreatedAt: t.Created, Settings: t.Settings}
+	st := t.Settings
+	st.Receivers = nil // credentials: GET /v1/settings shows them redacted
+	return TenantJSON{ID: t.ID, Name: t.Name, Status: t.Status, CreatedAt: t.Created, Settings: st}
 }
 
 type createTenantRequest struct {

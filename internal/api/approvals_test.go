@@ -2,7 +2,9 @@ package api_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/event"
+	"github.com/wardenhq/warden/internal/notify"
 )
 
 const approvalPolicy = `name: pay
@@ -260,4 +263,67 @@ func TestApprovalLongPollAndDefault(t *testing.T) {
 		t.Fatalf("the waiting agent got %+v", got)
 	}
 	e.s.send(t, "GET", "/v1/approvals/"+ask.ApprovalID+"?wait=2m", e.agent.Key, "", http.StatusBadRequest)
+}
+
+// A new approval request is delivered to the tenant's receivers, signed;
+// the receiver's secret is never shown nor recorded, and the delivery's
+// result is an entry.
+func TestApprovalNotified(t *testing.T) {
+	e := newApprovalEnv(t)
+	secret := strings.Repeat("s3cr3t-", 8)
+	got := make(chan *http.Request, 1)
+	bodies := make(chan []byte, 1)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r
+		bodies <- b
+	}))
+	defer rcv.Close()
+	settings := `{"receivers":[{"name":"approvers","kind":"webhook","url":"` + rcv.URL + `/hook","secret":"` + secret + `","events":["approval.requested"]}]}`
+	r := e.s.send(t, "PATCH", "/v1/settings", e.s.admin, settings, http.StatusOK)
+	if strings.Contains(string(r.body), secret) || !strings.Contains(string(r.body), `"approvers"`) {
+		t.Fatalf("PATCH /v1/settings answered %s: want the receiver, redacted", r.body)
+	}
+	if strings.Contains(string(e.s.get(t, "/v1/settings", e.s.admin, http.StatusOK).body), secret) {
+		t.Fatal("GET /v1/settings shows the receiver's secret")
+	}
+	// Sent back as shown, the secret is kept.
+	shown := e.s.get(t, "/v1/settings", e.s.admin, http.StatusOK)
+	var st struct{ Receivers json.RawMessage }
+	_ = json.Unmarshal(shown.body, &st)
+	e.s.send(t, "PATCH", "/v1/settings", e.s.admin, `{"receivers":`+string(st.Receivers)+`}`, http.StatusOK)
+
+	ask := e.s.evaluate(t, e.agent.Key, pay("500"), http.StatusOK)
+	req := <-got
+	body := <-bodies
+	if err := notify.Verify(secret, req.Header.Get(notify.HeaderTimestamp), body, req.Header.Get(notify.HeaderSignature), time.Now(), time.Minute); err != nil {
+		t.Fatalf("the delivery's signature: %v", err)
+	}
+	if !strings.Contains(string(body), ask.ApprovalID) || req.Header.Get(notify.HeaderEvent) != notify.EventApprovalRequested {
+		t.Fatalf("delivered %s", body)
+	}
+	changed, _ := e.s.entriesOf(t, "default", event.KindSettingChanged)
+	for _, c := range changed {
+		if b, _ := json.Marshal(c); strings.Contains(string(b), secret) {
+			t.Fatal("a setting.changed entry holds the receiver's secret")
+		}
+	}
+	if len(changed) != 1 {
+		t.Errorf("%d setting.changed entries; sending the redacted list back must change nothing", len(changed))
+	}
+	// The result is recorded once the dispatcher has it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		results, _ := e.s.entriesOf(t, "default", event.KindNotification)
+		if len(results) == 1 {
+			if r := results[0].(*event.NotificationResult); !r.Delivered || r.MessageID != ask.ApprovalID || r.Receiver != "approvers" {
+				t.Fatalf("notification.result %+v", r)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no notification.result entry within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/limits"
+	"github.com/wardenhq/warden/internal/notify"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/scan"
 	"github.com/wardenhq/warden/internal/store/sqlite"
@@ -148,7 +149,26 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	}}
 	g := &gate.Gate{Policies: gate.CurrentFunc(s.policies.Current), Ledger: l, IDs: ledger.NewIDs(time.Now, rand.Reader),
 		Limits: limits.Counter{}, Clock: opt.clock, Candidates: gate.CurrentFunc(s.policies.Candidate)}
-	s.access = &access.Service{Ledger: l, Store: db, Rand: rand.Reader, Clock: opt.clock}
+	s.access = &access.Service{Ledger: l, Store: db, Rand: rand.Reader, Clock: opt.clock, Receivers: notify.SettingsRules{}}
+	notices := &notify.Notifier{Ledger: l, Logger: logger, Receivers: func(ctx context.Context, tenant string) ([]notify.Receiver, error) {
+		st, err := s.access.Settings(ctx, tenant)
+		if err != nil {
+			return nil, err
+		}
+		return notify.Decode(st.Receivers)
+	}}
+	dispatcher, err := notify.New(notify.Config{OnResult: notices.Record, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notices.Dispatcher = dispatcher
+	// Registered after the ledger's cleanup, so it runs first: results
+	// are recorded while the ledger takes them.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = dispatcher.Close(ctx)
+	})
 	authKey := make([]byte, 32)
 	if _, err := rand.Read(authKey); err != nil {
 		t.Fatal(err)
@@ -167,7 +187,8 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 				return nil, err
 			}
 			return &st.DefaultApproval, nil
-		}}
+		},
+		OnOpen: notices.ApprovalOpened}
 	g.Approvals = s.approvals
 	onTenant := func(ctx context.Context, tenant string) error {
 		return s.policies.EnsureActive(ctx, tenant, event.ActorSystem, policy.BuiltinDefault())

@@ -36,6 +36,8 @@ const (
 	KindPolicyApproved  = "policy.approved"
 	KindPolicyRefused   = "policy.refused"
 	KindPolicyCandidate = "policy.candidate"
+
+	KindNotification = "notification.result"
 )
 
 // PolicyVersion records a new version of a named policy. The source is in
@@ -157,6 +159,20 @@ type AccessRefused struct {
 	Route     string `json:"route"`
 	Principal string `json:"principal,omitempty"`
 	Reason    string `json:"reason"`
+}
+
+// NotificationResult records how the delivery of one notification to one
+// receiver ended (never the receiver's URL or secret).
+type NotificationResult struct {
+	Receiver  string `json:"receiver"`
+	Kind      string `json:"kind"`
+	MessageID string `json:"message_id"`
+	Delivery  string `json:"delivery"`
+	Delivered bool   `json:"delivered"`
+	Attempts  int    `json:"attempts"`
+	Reason    string `json:"reason"`
+	Status    int    `json:"status,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // ApprovalVoted records one approver's vote on an approval request.
@@ -291,6 +307,8 @@ var registry = map[string]reflect.Type{
 	KindPolicyApproved:  reflect.TypeFor[PolicyApproved](),
 	KindPolicyRefused:   reflect.TypeFor[PolicyRefused](),
 	KindPolicyCandidate: reflect.TypeFor[PolicyCandidate](),
+
+	KindNotification: reflect.TypeFor[NotificationResult](),
 }
 
 // Kinds returns every registered kind, sorted.
