@@ -4,6 +4,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -224,14 +225,29 @@ func (c *Client) VerifyLog(ctx context.Context) (json.RawMessage, error) {
 
 // Answer is a decision's answer.
 type Answer struct {
-	Decision     string          `json:"decision"`
-	Reasons      []Reason        `json:"reasons"`
-	ReceiptID    string          `json:"receipt_id"`
-	Seq          int64           `json:"seq"`
-	LeafHash     string          `json:"leaf_hash"`
-	Findings     json.RawMessage `json:"findings,omitempty"`
-	ApprovalID   string          `json:"approval_id,omitempty"`
-	RetryAfterMS int64           `json:"retry_after_ms,omitempty"`
+	Decision  string          `json:"decision"`
+	Reasons   []Reason        `json:"reasons"`
+	ReceiptID string          `json:"receipt_id"`
+	Seq       int64           `json:"seq"`
+	LeafHash  string          `json:"leaf_hash"`
+	Findings  json.RawMessage `json:"findings,omitempty"`
+	// ArgsRedacted is the request's args as the policy's redact_args
+	// shows them, when a finding it names was found.
+	ArgsRedacted json.RawMessage `json:"args_redacted,omitempty"`
+	// ApprovalID is the approval request a require_approval decision
+	// opened, or the one whose authorization allowed this request.
+	ApprovalID string `json:"approval_id,omitempty"`
+	// RetryAfterMS is when a rate_limited request may succeed.
+	RetryAfterMS int64 `json:"retry_after_ms,omitempty"`
+	// Shadow is what the tenant's candidate policy would have decided, if
+	// it has one; it never changes Decision.
+	Shadow *Shadow `json:"shadow,omitempty"`
+}
+
+// Shadow is a candidate policy's decision of a request.
+type Shadow struct {
+	Decision string   `json:"decision"`
+	Reasons  []Reason `json:"reasons"`
 }
 
 // Reason explains part of a decision.
@@ -244,6 +260,28 @@ type Reason struct {
 // Evaluate asks for a decision; request is the JSON body of section 2 of
 // the design (principal, action, args, context).
 func (c *Client) Evaluate(ctx context.Context, request []byte) (*Answer, error) {
+	return c.EvaluateWith(ctx, request, "")
+}
+
+// EvaluateWith is Evaluate presenting the authorization of an approved
+// request (Approval.Authorization), which allows that exact request once
+// where the policy requires approval. A non-empty authorization replaces
+// any the request carries; request must then be a JSON object.
+func (c *Client) EvaluateWith(ctx context.Context, request []byte, authorization string) (*Answer, error) {
+	if authorization != "" {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(request, &fields); err != nil || fields == nil {
+			return nil, errors.New("warden POST /v1/evaluate: the request is not a JSON object")
+		}
+		tok, err := json.Marshal(authorization)
+		if err != nil {
+			return nil, fmt.Errorf("warden POST /v1/evaluate: encode authorization: %w", err)
+		}
+		fields["authorization"] = tok
+		if request, err = json.Marshal(fields); err != nil {
+			return nil, fmt.Errorf("warden POST /v1/evaluate: encode: %w", err)
+		}
+	}
 	b, err := c.do(ctx, http.MethodPost, "/v1/evaluate", nil, strings.NewReader(string(request)))
 	if err != nil {
 		return nil, err

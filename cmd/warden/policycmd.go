@@ -18,9 +18,15 @@ import (
 func newPolicyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
-		Short: "Check, push and activate policies",
+		Short: "Check, push, approve and activate policies",
+		Long: `Work with a tenant's policies. The change workflow: 'lint' and 'test' a file
+offline, 'push' it as a new version, 'diff' it against the active one, make it
+the 'candidate' to see in shadow what it would decide, have keys other than its
+author 'approve' it as the tenant requires, then 'activate' it. 'history' lists
+versions, 'activations' who activated which version when.`,
 	}
-	cmd.AddCommand(newPolicyLintCmd(), newPolicyPushCmd(), newPolicyActivateCmd(), newPolicyHistoryCmd(), newPolicyShowCmd(), newPolicyTestCmd(), newPolicyDiffCmd())
+	cmd.AddCommand(newPolicyLintCmd(), newPolicyPushCmd(), newPolicyApproveCmd(), newPolicyActivateCmd(), newPolicyCandidateCmd(),
+		newPolicyActivationsCmd(), newPolicyHistoryCmd(), newPolicyShowCmd(), newPolicyTestCmd(), newPolicyDiffCmd())
 	return cmd
 }
 
@@ -126,7 +132,7 @@ func newPolicyPushCmd() *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s version %d\n", what, name, version)
 			if activate {
 				if err := c.ActivatePolicy(cmd.Context(), name, version); err != nil {
-					return err
+					return activateRefused(err, name, version)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "activated %s version %d\n", name, version)
 			}
@@ -151,7 +157,13 @@ func newPolicyActivateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "activate NAME VERSION",
 		Short: "Make a pushed version the tenant's active policy",
-		Args:  cobra.ExactArgs(2),
+		Long: `Make a pushed policy version the tenant's active policy: it decides every
+request from now on. The server refuses (409) a version that keys other than
+its author have not approved as many times as the tenant's policy_approvals
+setting requires ('warden policy approve'). Exit status: 0 activated, 1 refused
+(not approved enough, or the key may not activate), 2 usage, connection or
+other server errors.`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, n, err := parseVersionArgs(args)
 			if err != nil {
@@ -162,7 +174,7 @@ func newPolicyActivateCmd() *cobra.Command {
 				return err
 			}
 			if err := c.ActivatePolicy(cmd.Context(), name, n); err != nil {
-				return err
+				return activateRefused(err, name, n)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "activated %s version %d\n", name, n)
 			return nil
@@ -244,14 +256,23 @@ func newPolicyShowCmd() *cobra.Command {
 
 func newEvaluateCmd() *cobra.Command {
 	var r remote
-	var file, principal, principalType, action, resource, args, session, environment string
+	var file, principal, principalType, action, resource, args, session, environment, authorization string
 	cmd := &cobra.Command{
-		Use:   "evaluate (--file REQUEST.json | --principal ID --action TYPE [--args JSON])",
+		Use:   "evaluate (--file REQUEST.json | --principal ID --action TYPE [--args JSON]) [--authorization TOKEN]",
 		Short: "Ask the server for one decision and print the answer",
 		Long: `Ask for one decision (POST /v1/evaluate) and print the answer as JSON. The
 request comes from --file (the JSON body of the API, '-' for standard input) or
 from flags. Exit status: 0 when the answer is allow, 1 when it is anything else,
-2 on usage or connection errors.`,
+2 on usage or connection errors.
+
+A require_approval answer carries the id of the approval request it opened
+("approval_id"). Once it is approved, the agent's key reads the single-use
+authorization with 'warden approvals show ID' and asks again for exactly the
+same request with --authorization TOKEN: that request is allowed once (unless a
+kill switch or the current policy denies it). When the tenant has a candidate
+policy, the answer's "shadow" field says what the candidate would decide.`,
+		Example: `  warden evaluate --principal billing-7 --action pay.send --args '{"amount": 5000}'
+  warden evaluate --principal billing-7 --action pay.send --args '{"amount": 5000}' --authorization "$TOKEN"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var body []byte
@@ -281,7 +302,7 @@ from flags. Exit status: 0 when the answer is allow, 1 when it is anything else,
 			if err != nil {
 				return err
 			}
-			ans, err := c.Evaluate(cmd.Context(), body)
+			ans, err := c.EvaluateWith(cmd.Context(), body, authorization)
 			if err != nil {
 				return err
 			}
@@ -289,6 +310,13 @@ from flags. Exit status: 0 when the answer is allow, 1 when it is anything else,
 			enc.SetIndent("", "  ")
 			if err := enc.Encode(ans); err != nil {
 				return err
+			}
+			if ans.Decision == policy.RequireApproval && ans.ApprovalID != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "Approval %s is open. Once approved, 'warden approvals show %s' gives this key the authorization to ask again with --authorization.\n",
+					ans.ApprovalID, ans.ApprovalID)
+			}
+			if ans.Shadow != nil && ans.Shadow.Decision != ans.Decision {
+				fmt.Fprintf(cmd.ErrOrStderr(), "The candidate policy would decide %s.\n", ans.Shadow.Decision)
 			}
 			if ans.Decision != policy.Allow {
 				return &exitError{exitIntegrity, fmt.Errorf("decision: %s", ans.Decision)}
@@ -306,5 +334,6 @@ from flags. Exit status: 0 when the answer is allow, 1 when it is anything else,
 	f.StringVar(&args, "args", "{}", "arguments as a JSON object")
 	f.StringVar(&session, "session", "", "session id")
 	f.StringVar(&environment, "environment", "", "environment")
+	f.StringVar(&authorization, "authorization", "", "the single-use authorization of an approved request ('warden approvals show')")
 	return cmd
 }
