@@ -213,8 +213,10 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		{"POST", "/v1/tenants/{id}/suspend", "/v1/tenants/probe/suspend"},
 		{"POST", "/v1/policies/{name}/versions/{n}/approve", "/v1/policies/authored/versions/1/approve"},
 		{"POST", "/v1/policies/{name}/versions/{n}/candidate", "/v1/policies/probe/versions/1/candidate"},
+		{"GET", "/v1/policies/shadow/report", "/v1/policies/shadow/report"},
 		{"DELETE", "/v1/policies/candidate", "/v1/policies/candidate"},
 		{"GET", "/v1/policies/activations", "/v1/policies/activations"},
+		{"POST", "/v1/policies/replay", "/v1/policies/replay"},
 		{"GET", "/v1/approvals", "/v1/approvals"},
 		{"GET", "/v1/approvals/{id}", "/v1/approvals/" + apr},
 		{"POST", "/v1/approvals/{id}/approve", "/v1/approvals/" + apr + "/approve"},
@@ -260,6 +262,8 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 				body = `{"retention_days":30}`
 			case rt.method == "PATCH":
 				body = `{"name":"renamed"}`
+			case rt.path == "/v1/policies/replay":
+				body = `{"name":"probe","version":1}`
 			case rt.method == "POST" && rt.path == "/v1/policies":
 				body, headers = "name: probe\nrules: [{id: all, effect: allow}]\n", []string{"Content-Type", "application/yaml"}
 			case rt.method == "POST":
@@ -284,6 +288,9 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	// Every documented operation is served by a route, not the fallback.
 	for _, op := range documented {
 		method, path, _ := strings.Cut(op, " ")
+		if path == "/v1/policies/shadow/report" {
+			s.do(t, "POST", "/v1/policies/probe/versions/1/candidate", s.admin, nil) // it needs a candidate
+		}
 		id := rcpt
 		switch {
 		case strings.HasPrefix(path, "/v1/keys/"):

@@ -93,6 +93,9 @@ var isolationTable = map[string]expectation{
 	"POST /v1/policies/{name}/versions/{n}/candidate": {own: byRole{200, 200, 200, 403, 403, 403, 403}, foreign: byRole{404, 404, 404, 403, 403, 403, 403}, dead: 401},
 	"DELETE /v1/policies/candidate":                   {own: byRole{204, 204, 204, 403, 403, 403, 403}, foreign: byRole{204, 404, 404, 404, 404, 404, 404}, dead: 401},
 	"GET /v1/policies/activations":                    {own: byRole{200, 200, 200, 200, 200, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/policies/shadow/report":                  {own: byRole{200, 200, 200, 200, 200, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	// The owner's foreign replay names other's policy in default: not found.
+	"POST /v1/policies/replay": {own: byRole{200, 200, 200, 200, 200, 200, 403}, foreign: byRole{404, 404, 404, 404, 404, 404, 404}, dead: 401},
 
 	// Keys and the access review: admin writes, auditor reads.
 	"POST /v1/keys":               {own: byRole{201, 201, 403, 403, 403, 403, 403}, foreign: byRole{201, 404, 404, 404, 404, 404, 404}, dead: 401},
@@ -584,6 +587,16 @@ func (e *isoEnv) request(t *testing.T, route string, role access.Role, foreign b
 		return object("/v1/policies/"+pick("allowall/versions/1", otherPolicy+"/versions/2")+"/candidate", "")
 	case "DELETE /v1/policies/candidate":
 		return plain("")
+	case "GET /v1/policies/shadow/report":
+		// The report needs a candidate; the admin sets one first.
+		if r := e.s.do(t, http.MethodPost, "/v1/policies/allowall/versions/1/candidate", e.s.admin, nil); r.status != http.StatusOK {
+			t.Fatalf("set a candidate = %d %s", r.status, r.body)
+		}
+		return plain("")
+	case "POST /v1/policies/replay":
+		c, ok := plain(`{"name":"` + pick("allowall", otherPolicy) + `","version":1}`)
+		c.headers = []string{"Content-Type", "application/json"}
+		return c, ok
 	case "GET /v1/policies/activations":
 		return plain("")
 	case "GET /v1/keys/{id}":

@@ -87,3 +87,42 @@ func TestShadowCandidate(t *testing.T) {
 		t.Errorf("after the candidate was cleared: %s", r.body)
 	}
 }
+
+// Replay evaluates a version against recorded decisions and reports the
+// flips; the shadow report tallies what the candidate recorded live.
+func TestReplayAndShadowReport(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	s.pushAndActivate(t, "name: live\nrules: [{id: all, effect: allow}]\n")
+	stricter := "name: next\nrules: [{id: all, effect: allow}, {id: no-shell, match: {action: \"shell.*\"}, effect: deny}]\n"
+	if r := s.do(t, "POST", "/v1/policies", s.admin, strings.NewReader(stricter), "Content-Type", "application/yaml"); r.status != http.StatusCreated {
+		t.Fatalf("push = %d %s", r.status, r.body)
+	}
+	eval := func(agent, action string) {
+		s.evaluate(t, s.admin, `{"principal":{"id":"`+agent+`","type":"agent"},"action":{"type":"`+action+`"}}`, http.StatusOK)
+	}
+	for _, a := range []string{"shell.exec", "fs.read", "shell.exec", "docs.search"} {
+		eval("bot", a)
+	}
+	r := s.send(t, "POST", "/v1/policies/replay", s.admin, `{"name":"next","version":1,"examples":1}`, http.StatusOK)
+	var rep api.ReplayJSON
+	if err := json.Unmarshal(r.body, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Report.Compared != 4 || rep.Report.Changed != 2 || rep.Report.ByTransition["allow->deny"] != 2 ||
+		rep.Report.ByRule["no-shell"] != 2 || rep.Report.ByAction["shell.exec"] != 2 || len(rep.Report.Examples) != 1 {
+		t.Fatalf("replay report %s", r.body)
+	}
+	s.send(t, "GET", "/v1/policies/shadow/report", s.admin, "", http.StatusNotFound) // no candidate yet
+	s.send(t, "POST", "/v1/policies/next/versions/1/candidate", s.admin, "", http.StatusOK)
+	eval("bot-2", "shell.run")
+	eval("bot-2", "fs.read")
+	r = s.send(t, "GET", "/v1/policies/shadow/report", s.admin, "", http.StatusOK)
+	if err := json.Unmarshal(r.body, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Report.Compared != 2 || rep.Report.Changed != 1 || rep.Report.ByAgent["bot-2"] != 1 || rep.Policy.Name != "next" {
+		t.Fatalf("shadow report %s, want the one flip recorded in shadow", r.body)
+	}
+	s.send(t, "POST", "/v1/policies/replay", s.admin, `{"name":"nope","version":1}`, http.StatusNotFound)
+	s.send(t, "POST", "/v1/policies/replay", s.admin, `{"name":"next","version":1,"from":"yesterday"}`, http.StatusBadRequest)
+}

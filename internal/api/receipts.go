@@ -220,13 +220,19 @@ func (s *Server) listReceipts(w http.ResponseWriter, r *http.Request) {
 
 // seqWindow turns the from and to times of a listing into a seq range.
 func (s *Server) seqWindow(r *http.Request, tenant string) (from, to int64, err error) {
+	q := r.URL.Query()
+	return s.window(r, tenant, q.Get("from"), q.Get("to"))
+}
+
+// window turns RFC 3339 times (empty: the start and the head of the log)
+// into the seq range [from, to) of tenant's log.
+func (s *Server) window(r *http.Request, tenant, fromTime, toTime string) (from, to int64, err error) {
 	head, err := s.cfg.Store.Head(r.Context(), tenant)
 	if err != nil {
 		return 0, 0, err
 	}
 	from, to = 0, head.Size
-	at := func(name string, def int64) (int64, error) {
-		v := r.URL.Query().Get(name)
+	at := func(name, v string, def int64) (int64, error) {
 		if v == "" {
 			return def, nil
 		}
@@ -240,10 +246,10 @@ func (s *Server) seqWindow(r *http.Request, tenant string) (from, to int64, err 
 		}
 		return min(seq, head.Size), nil
 	}
-	if from, err = at("from", from); err != nil {
+	if from, err = at("from", fromTime, from); err != nil {
 		return 0, 0, err
 	}
-	if to, err = at("to", to); err != nil {
+	if to, err = at("to", toTime, to); err != nil {
 		return 0, 0, err
 	}
 	return from, to, nil

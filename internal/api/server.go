@@ -127,6 +127,8 @@ func New(cfg Config) *Server {
 		{"POST", "/v1/policies/{name}/versions/{n}/approve", access.PermPolicyApprove, "approve a version (not its author's to approve)", s.approvePolicy},
 		{"POST", "/v1/policies/{name}/versions/{n}/candidate", access.PermPolicyWrite, "make a version the candidate, evaluated in shadow on every decision", s.setCandidate},
 		{"DELETE", "/v1/policies/candidate", access.PermPolicyWrite, "end shadow evaluation", s.clearCandidate},
+		{"GET", "/v1/policies/shadow/report", access.PermPolicyRead, "the candidate's shadow decisions that differ from the active policy's, by rule, action and agent (?from=&to=&examples=)", s.shadowReport},
+		{"POST", "/v1/policies/replay", access.PermPolicyRead, "evaluate a version against the recorded decisions of a time range ({name, version, from?, to?, examples?})", s.replayPolicy},
 		{"GET", "/v1/policies/activations", access.PermPolicyRead, "the tenant's activation history: who activated which version when", s.listActivations},
 		{"POST", "/v1/keys", access.PermKeysWrite, "create a key ({role, name, groups?, bindings?, expires_at?}); its secret is in this answer only", s.createKey},
 		{"GET", "/v1/keys", access.PermKeysRead, "the tenant's keys in id order, cursor paged", s.listKeys},

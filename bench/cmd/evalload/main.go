@@ -68,6 +68,10 @@ type options struct {
 	inflight     int
 	dir          string
 	loadBefore   string
+	// limits adds counting limits to the policy (generous enough never to
+	// refuse the workload): every allow is then counted in its decision's
+	// transaction.
+	limits bool
 }
 
 func main() {
@@ -80,6 +84,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 5*time.Second, "untimed warm-up at 1000/s before the first rate (0: none)")
 	flag.IntVar(&o.inflight, "inflight", 512, "in-flight limit: workers and HTTP connections")
 	flag.StringVar(&o.dir, "dir", "", "parent of the temporary data directory (default: the system's)")
+	flag.BoolVar(&o.limits, "limits", false, "add a rate limit per agent and a budget on charges to the policy (counted on every allow, never refusing)")
 	flag.Parse()
 	o.loadBefore = bench.LoadAverage()
 	for _, s := range strings.Split(rates, ",") {
@@ -225,7 +230,7 @@ func run(ctx context.Context, o options, log io.Writer) (*result, error) {
 		IdleConnTimeout:     90 * time.Second,
 	}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	if err := setUp(ctx, client, srv); err != nil {
+	if err := setUp(ctx, client, srv, o.limits); err != nil {
 		return nil, err
 	}
 	res := &result{}
@@ -358,9 +363,17 @@ func withoutEnv(env []string, names ...string) []string {
 	})
 }
 
+// limitsYAML makes every allow of the workload draw on counters: a rate
+// per agent on every action and a budget on charges, both far above what
+// a run uses.
+const limitsYAML = `limits:
+  - {id: per-agent, per: agent, rate: 1000000000/h}
+  - {id: spend, match: {action: "stripe.charges.create"}, per: agent, budget: {field: args.amount, max: 1000000000000000, period: 24h}}
+`
+
 // setUp waits for readiness, pushes and activates the policy and checks
 // each request of the workload once.
-func setUp(ctx context.Context, c *http.Client, s *server) error {
+func setUp(ctx context.Context, c *http.Client, s *server, withLimits bool) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := c.Get(s.url + "/readyz")
@@ -375,7 +388,11 @@ func setUp(ctx context.Context, c *http.Client, s *server) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if _, err := call(ctx, c, s, "/v1/policies", "application/yaml", []byte(policyYAML), http.StatusCreated); err != nil {
+	doc := policyYAML
+	if withLimits {
+		doc += limitsYAML
+	}
+	if _, err := call(ctx, c, s, "/v1/policies", "application/yaml", []byte(doc), http.StatusCreated); err != nil {
 		return fmt.Errorf("push policy: %w", err)
 	}
 	if _, err := call(ctx, c, s, "/v1/policies/agent-tools/versions/1/activate", "", nil, http.StatusOK); err != nil {
