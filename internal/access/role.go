@@ -71,6 +71,10 @@ const (
 	// PermApprovalsVote approves and rejects approval requests (who may
 	// vote on which request, the approval model decides).
 	PermApprovalsVote Permission = "approvals.vote"
+	// PermControlsRead lists kill switches; PermControlsWrite sets and
+	// clears them.
+	PermControlsRead  Permission = "controls.read"
+	PermControlsWrite Permission = "controls.write"
 )
 
 // permissions is the one table that decides what each role may do. An
@@ -78,14 +82,17 @@ const (
 // manages tenants.
 var permissions = map[Role][]Permission{
 	RoleOwner: {PermLedgerRead, PermEvaluate, PermReceiptsRead, PermPolicyRead, PermPolicyWrite, PermPolicyApprove,
-		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite, PermTenants, PermApprovalsRead, PermApprovalsVote},
+		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite, PermTenants, PermApprovalsRead, PermApprovalsVote,
+		PermControlsRead, PermControlsWrite},
 	RoleAdmin: {PermLedgerRead, PermEvaluate, PermReceiptsRead, PermPolicyRead, PermPolicyWrite, PermPolicyApprove,
-		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite, PermApprovalsRead, PermApprovalsVote},
+		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite, PermApprovalsRead, PermApprovalsVote,
+		PermControlsRead, PermControlsWrite},
 	RolePolicyAuthor: {PermPolicyRead, PermPolicyWrite, PermPolicyApprove},
 	RoleApprover:     {PermPolicyRead, PermApprovalsRead, PermApprovalsVote},
-	RoleOperator:     {PermPolicyRead},
-	RoleAuditor:      {PermLedgerRead, PermReceiptsRead, PermPolicyRead, PermKeysRead, PermSettingsRead, PermApprovalsRead},
-	RoleAgent:        {PermEvaluate, PermReceiptsRead, PermApprovalsRead},
+	RoleOperator:     {PermPolicyRead, PermControlsRead, PermControlsWrite},
+	RoleAuditor: {PermLedgerRead, PermReceiptsRead, PermPolicyRead, PermKeysRead, PermSettingsRead, PermApprovalsRead,
+		PermControlsRead},
+	RoleAgent: {PermEvaluate, PermReceiptsRead, PermApprovalsRead},
 }
 
 // Allows reports whether role r has permission p.

@@ -160,6 +160,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	evalBody := `{"principal":{"id":"bot","type":"agent"},"action":{"type":"fs.read"}}`
 	rcpt := s.evaluate(t, s.admin, evalBody, http.StatusOK).ReceiptID
 	keyID := s.createKey(t, s.admin, `{"role":"auditor","name":"probe"}`).ID
+	ctl := s.setControl(t, `{"scope":{"agent":"nobody"},"effect":"deny","reason":"probe"}`)
 	// A version pushed by a policy author, for the admin to approve.
 	author := s.createKey(t, s.admin, `{"role":"policy_author","name":"author"}`)
 	if r := s.do(t, "POST", "/v1/policies", author.Key, strings.NewReader("name: authored\nrules: []\n"), "Content-Type", "application/yaml"); r.status != http.StatusCreated {
@@ -217,6 +218,9 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		{"DELETE", "/v1/policies/candidate", "/v1/policies/candidate"},
 		{"GET", "/v1/policies/activations", "/v1/policies/activations"},
 		{"POST", "/v1/policies/replay", "/v1/policies/replay"},
+		{"POST", "/v1/controls", "/v1/controls"},
+		{"GET", "/v1/controls", "/v1/controls"},
+		{"DELETE", "/v1/controls/{id}", "/v1/controls/" + ctl},
 		{"GET", "/v1/approvals", "/v1/approvals"},
 		{"GET", "/v1/approvals/{id}", "/v1/approvals/" + apr},
 		{"POST", "/v1/approvals/{id}/approve", "/v1/approvals/" + apr + "/approve"},
@@ -264,6 +268,8 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 				body = `{"name":"renamed"}`
 			case rt.path == "/v1/policies/replay":
 				body = `{"name":"probe","version":1}`
+			case rt.method == "POST" && rt.path == "/v1/controls":
+				body = `{"scope":{"agent":"nobody-2"},"effect":"deny","reason":"probe"}`
 			case rt.method == "POST" && rt.path == "/v1/policies":
 				body, headers = "name: probe\nrules: [{id: all, effect: allow}]\n", []string{"Content-Type", "application/yaml"}
 			case rt.method == "POST":
@@ -297,6 +303,8 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 			id = keyID
 		case strings.HasPrefix(path, "/v1/approvals/"):
 			id = apr
+		case strings.HasPrefix(path, "/v1/controls/"):
+			id = s.setControl(t, `{"scope":{"agent":"nobody-3"},"effect":"deny","reason":"probe"}`)
 		}
 		probe := strings.NewReplacer("{seq}", "0", "{name}", "probe", "{n}", "1", "{id}", id).Replace(path)
 		r := s.do(t, method, probe, s.admin, strings.NewReader(""))

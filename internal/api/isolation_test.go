@@ -118,6 +118,11 @@ var isolationTable = map[string]expectation{
 	"GET /v1/tenants":               {own: byRole{200, 403, 403, 403, 403, 403, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
 	"POST /v1/tenants/{id}/suspend": {own: byRole{200, 403, 403, 403, 403, 403, 403}, foreign: byRole{200, 403, 403, 403, 403, 403, 403}, dead: 401},
 
+	// Kill switches: operators (and admin, owner) set and clear; auditors read.
+	"POST /v1/controls":        {own: byRole{201, 201, 403, 403, 201, 403, 403}, foreign: byRole{201, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/controls":         {own: byRole{200, 200, 403, 403, 200, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"DELETE /v1/controls/{id}": {own: byRole{204, 204, 403, 403, 204, 403, 403}, foreign: byRole{404, 404, 403, 403, 404, 403, 403}, dead: 401},
+
 	// Approvals: approvers (and admin, owner) vote; auditors read; an agent
 	// reads its own principals' requests. The requests of default are
 	// opened by the agent key, so every voter here is eligible.
@@ -174,7 +179,9 @@ type foreignTenant struct {
 	keyIDs   []string
 	// approvals are pending approval requests of other.
 	approvals []string
-	versions  int64 // of otherPolicy
+	// control is a kill switch of other.
+	control  string
+	versions int64 // of otherPolicy
 	// seqFrom, seqTo bound entry seqs of other beyond default's log.
 	seqFrom, seqTo int64
 	// Cursors taken from other's own listings.
@@ -355,6 +362,12 @@ func (e *isoEnv) setUpOther(t *testing.T) {
 		t.Fatalf("require_approval in other opened no approval: %+v", a)
 	}
 	o.approvals = append(o.approvals, a.ApprovalID)
+	var ctl api.ControlJSON
+	r = s.do(t, http.MethodPost, "/v1/controls", o.admin, strings.NewReader(`{"scope":{"agent":"`+otherAgentTwo+`"},"effect":"deny","reason":"q9x0-reason"}`))
+	if err := json.Unmarshal(r.body, &ctl); err != nil || r.status != http.StatusCreated {
+		t.Fatalf("a switch in other = %d %s", r.status, r.body)
+	}
+	o.control = ctl.ID
 
 	// Other's log runs well beyond default's, whose rows of the matrix
 	// append a few hundred entries more: seqs in [seqFrom, seqTo) are
@@ -424,6 +437,18 @@ func (e *isoEnv) freshAuthoredVersion(t *testing.T) string {
 		t.Fatalf("push by the author = %d %s", r.status, r.body)
 	}
 	return fmt.Sprintf("authored/versions/%d", v.Version)
+}
+
+// freshControl is a kill switch of default for an agent nobody is, for a
+// row that clears it.
+func (e *isoEnv) freshControl(t *testing.T) string {
+	t.Helper()
+	r := e.s.do(t, http.MethodPost, "/v1/controls", e.s.admin, strings.NewReader(`{"scope":{"agent":"`+e.fresh("nobody-")+`"},"effect":"deny","reason":"matrix"}`))
+	var c api.ControlJSON
+	if err := json.Unmarshal(r.body, &c); err != nil || r.status != http.StatusCreated {
+		t.Fatalf("set a switch = %d %s", r.status, r.body)
+	}
+	return c.ID
 }
 
 // freshApproval is a pending approval request of default for bot-1,
@@ -552,6 +577,19 @@ func (e *isoEnv) request(t *testing.T, route string, role access.Role, foreign b
 		return c, ok
 	case "GET /v1/receipts/{id}":
 		return object("/v1/receipts/"+pick(e.receipt, o.receipts[0]), "")
+	case "POST /v1/controls":
+		// A switch for an agent nobody is, so the rows after it decide as before.
+		c, ok := plain(`{"scope":{"agent":"` + e.fresh("nobody-") + `"},"effect":"deny","reason":"matrix"}`)
+		c.headers = []string{"Content-Type", "application/json"}
+		return c, ok
+	case "GET /v1/controls":
+		return plain("")
+	case "DELETE /v1/controls/{id}":
+		id := o.control
+		if !foreign {
+			id = e.freshControl(t)
+		}
+		return object("/v1/controls/"+id, "")
 	case "GET /v1/approvals":
 		return plain("", "cursor", "apr_0")
 	case "GET /v1/approvals/{id}":

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/approval"
+	"github.com/wardenhq/warden/internal/controls"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
@@ -110,7 +111,7 @@ func problemFor(err error) (Problem, bool) {
 		}
 		p.Detail = policyRefusal.Msg
 		return p, false
-	case errors.Is(err, approval.ErrNotFound):
+	case errors.Is(err, approval.ErrNotFound), errors.Is(err, controls.ErrNotFound):
 		return probNotFound, false
 	case errors.Is(err, ledger.ErrNotFound), errors.Is(err, access.ErrNotFound):
 		return probNotFound, false

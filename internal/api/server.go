@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/approval"
+	"github.com/wardenhq/warden/internal/controls"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
@@ -53,6 +54,8 @@ type Config struct {
 	Access *access.Service
 	// Approvals keeps approval requests.
 	Approvals *approval.Service
+	// Controls keeps kill switches.
+	Controls *controls.Service
 	// OnTenant prepares a tenant just created (its first policy).
 	OnTenant func(ctx context.Context, tenant string) error
 	// RateLimit is each key's sustained requests per second on this
@@ -146,6 +149,9 @@ func New(cfg Config) *Server {
 		{"GET", "/v1/approvals/{id}", access.PermApprovalsRead, "one approval request; ?wait=30s waits while it is pending; the authorization, for the agent", s.getApproval},
 		{"POST", "/v1/approvals/{id}/approve", access.PermApprovalsVote, "approve ({comment?}) as an eligible approver", s.approve},
 		{"POST", "/v1/approvals/{id}/reject", access.PermApprovalsVote, "reject ({comment?}); any rejection rejects", s.reject},
+		{"POST", "/v1/controls", access.PermControlsWrite, "set a kill switch ({scope: {agent?, action?, session?}, effect, reason, expires_at?}); it binds the next decision on every replica", s.setControl},
+		{"GET", "/v1/controls", access.PermControlsRead, "the kill switches in force", s.listControls},
+		{"DELETE", "/v1/controls/{id}", access.PermControlsWrite, "clear a kill switch", s.clearControl},
 		{"GET", "/metrics", "", "Prometheus metrics", promhttp.HandlerFor(cfg.Metrics.gatherer, promhttp.HandlerOpts{}).ServeHTTP},
 	}
 	allowed := map[string][]string{}

@@ -21,6 +21,7 @@ import (
 	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/approval"
+	"github.com/wardenhq/warden/internal/controls"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
@@ -61,6 +62,7 @@ type stack struct {
 	policies  *policy.Manager
 	access    *access.Service
 	approvals *approval.Service
+	controls  *controls.Service
 }
 
 // syncBuffer is a bytes.Buffer the server's goroutines may log into.
@@ -190,12 +192,14 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 		},
 		OnOpen: notices.ApprovalOpened}
 	g.Approvals = s.approvals
+	s.controls = &controls.Service{Ledger: l, Store: db, IDs: ledger.NewIDs(time.Now, rand.Reader), Clock: opt.clock}
+	g.Controls = gate.ControlsOf{Service: s.controls}
 	onTenant := func(ctx context.Context, tenant string) error {
 		return s.policies.EnsureActive(ctx, tenant, event.ActorSystem, policy.BuiltinDefault())
 	}
 	s.srv = api.New(api.Config{Store: db, Ledger: l, Origin: testOrigin, VerifierKey: vkey,
 		Logger: logger, Metrics: metrics, MaxBody: opt.maxBody, Gate: g, Policies: s.policies, Scanner: opt.scanner,
-		Access: s.access, Approvals: s.approvals, OnTenant: onTenant, RateLimit: opt.rateLimit, RateBurst: opt.rateBurst, Clock: opt.clock})
+		Access: s.access, Approvals: s.approvals, Controls: s.controls, OnTenant: onTenant, RateLimit: opt.rateLimit, RateBurst: opt.rateBurst, Clock: opt.clock})
 	s.hs = httptest.NewServer(s.srv.Handler())
 	t.Cleanup(s.hs.Close)
 	s.url = s.hs.URL

@@ -38,6 +38,9 @@ const (
 	KindPolicyCandidate = "policy.candidate"
 
 	KindNotification = "notification.result"
+
+	KindControlSet     = "control.set"
+	KindControlCleared = "control.cleared"
 )
 
 // PolicyVersion records a new version of a named policy. The source is in
@@ -159,6 +162,23 @@ type AccessRefused struct {
 	Route     string `json:"route"`
 	Principal string `json:"principal,omitempty"`
 	Reason    string `json:"reason"`
+}
+
+// ControlSet records a kill switch: its scope (every field set must
+// match; none: the whole tenant), effect, reason and expiry.
+type ControlSet struct {
+	ControlID string `json:"control_id"`
+	Agent     string `json:"agent,omitempty"`
+	Action    string `json:"action,omitempty"`
+	Session   string `json:"session,omitempty"`
+	Effect    string `json:"effect"`
+	Reason    string `json:"reason"`
+	ExpiresAt string `json:"expires_at,omitempty"`
+}
+
+// ControlCleared records a kill switch removed.
+type ControlCleared struct {
+	ControlID string `json:"control_id"`
 }
 
 // NotificationResult records how the delivery of one notification to one
@@ -309,6 +329,9 @@ var registry = map[string]reflect.Type{
 	KindPolicyCandidate: reflect.TypeFor[PolicyCandidate](),
 
 	KindNotification: reflect.TypeFor[NotificationResult](),
+
+	KindControlSet:     reflect.TypeFor[ControlSet](),
+	KindControlCleared: reflect.TypeFor[ControlCleared](),
 }
 
 // Kinds returns every registered kind, sorted.

@@ -224,9 +224,10 @@ func (g *Gate) DecideWith(ctx context.Context, tenant, actor string, req *policy
 			opened, counted, authorized = nil, false, ""
 		}
 	}
+	rechecker, _ := g.Controls.(Rechecker)
 	var entry ledger.Request
 	var err error
-	if counted || opened != nil || authorized != "" {
+	if counted || opened != nil || authorized != "" || rechecker != nil {
 		// What the counts, the approval request and the authorization
 		// decide is settled in the append transaction, which completes
 		// the entry.
@@ -238,9 +239,26 @@ func (g *Gate) DecideWith(ctx context.Context, tenant, actor string, req *policy
 		// Work may run again if its batch's transaction is retried: it
 		// starts from the policy's decision each time.
 		effect, reasons := d.Effect, d.Reasons
+		seen := body.ControlsSeen
 		entry.Work = func(_ context.Context, tx ledger.Tx) error {
 			eff, rs := effect, reasons
 			var retry time.Duration
+			body.ControlsSeen = seen
+			if rechecker != nil {
+				// A switch set since the check binds this decision too.
+				hit, version, err := rechecker.Recheck(tx, req, seen)
+				if err != nil {
+					return err
+				}
+				body.ControlsSeen = max(seen, version)
+				if hit != nil {
+					d.Effect, d.Reasons = switched(hit, effect, reasons)
+					body.ApprovalID, body.RetryAfterMs = "", 0
+					index.Decision = d.Effect
+					record()
+					return nil
+				}
+			}
 			if authorized != "" {
 				if err := g.Approvals.Usable(tx, authorized); err != nil {
 					if !errors.Is(err, approval.ErrAuthorization) {
@@ -326,6 +344,19 @@ func (g *Gate) shadow(ctx context.Context, tenant string, in *policy.Input, d *p
 		sh.Reasons = append(sh.Reasons, event.DecisionReason{Code: r.Code, Rule: r.Rule, Message: r.Message})
 	}
 	body.Shadow = sh
+}
+
+// switched is the decision a switch makes of the policy's: a deny
+// switch denies; a require_approval switch holds what was not denied.
+func switched(hit *ControlHit, effect string, reasons []policy.Reason) (string, []policy.Reason) {
+	r := policy.Reason{Code: "control", Rule: hit.ID, Message: hit.Reason}
+	if hit.Effect == policy.RequireApproval && effect != policy.Deny {
+		return policy.RequireApproval, append([]policy.Reason{r}, reasons...)
+	}
+	if hit.Effect == policy.RequireApproval {
+		return effect, reasons
+	}
+	return policy.Deny, []policy.Reason{r}
 }
 
 // Reason codes of authorizations (DESIGN.md section 2).

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wardenhq/warden/internal/approval"
+	"github.com/wardenhq/warden/internal/controls"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
@@ -277,5 +278,33 @@ func TestKillSwitchWinsOverAuthorization(t *testing.T) {
 	}
 	if f.authorized != 1 || f.consumed != 1 || recorded(t, db, a).ApprovalID != "" {
 		t.Errorf("the kill switch's decision looked at (%d) or used (%d) the authorization", f.authorized-1, f.consumed-1)
+	}
+}
+
+// staleControls checks as if no switch were set (a replica that looked
+// before another set one) and rechecks with the real ones.
+type staleControls struct{ gate.ControlsOf }
+
+func (staleControls) Check(context.Context, string, *policy.Request) (*gate.ControlHit, int64, error) {
+	return nil, 0, nil
+}
+
+// A switch set after a decision's check, before its append, still binds
+// it: the append transaction sees the controls version moved and checks
+// again.
+func TestSwitchSetDuringDecisionBinds(t *testing.T) {
+	g, db := stack(t)
+	svc := &controls.Service{Ledger: g.Ledger, Store: db, IDs: ledger.NewIDs(time.Now, rand.NewChaCha8([32]byte{2}))}
+	if _, err := svc.Set(context.Background(), "acme", "key9", controls.Spec{Scope: controls.Scope{Agent: "billing-*"}, Effect: controls.Deny,
+		Reason: "stop billing"}); err != nil {
+		t.Fatal(err)
+	}
+	g.Controls = staleControls{gate.ControlsOf{Service: svc}}
+	a, err := g.Decide(context.Background(), "acme", "key1", charge(100))
+	if err != nil || a.Decision != policy.Deny || a.Reasons[0].Code != "control" || a.Reasons[0].Message != "stop billing" {
+		t.Fatalf("Decide = %+v, %v; want deny by the switch set after the check", a, err)
+	}
+	if d := recorded(t, db, a); d.ControlsSeen != 1 || d.Decision != policy.Deny {
+		t.Errorf("the entry records controls version %d, decision %s; want 1, deny", d.ControlsSeen, d.Decision)
 	}
 }

@@ -60,7 +60,7 @@ type scanner interface{ Scan(dest ...any) error }
 
 // readerStatements are the reads of the decision path, prepared on the
 // read pool when the store opens.
-var readerStatements = []string{sqlKeyByID, sqlActivePolicy, sqlPolicyVersion, sqlReadHead, sqlCandidate}
+var readerStatements = []string{sqlKeyByID, sqlActivePolicy, sqlPolicyVersion, sqlReadHead, sqlCandidate, sqlControlsVersion}
 
 // queryRow runs a single-row query on the read pool, a prepared one when
 // the store has it.
