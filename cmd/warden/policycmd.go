@@ -26,7 +26,8 @@ author 'approve' it as the tenant requires, then 'activate' it. 'history' lists
 versions, 'activations' who activated which version when.`,
 	}
 	cmd.AddCommand(newPolicyLintCmd(), newPolicyPushCmd(), newPolicyApproveCmd(), newPolicyActivateCmd(), newPolicyCandidateCmd(),
-		newPolicyActivationsCmd(), newPolicyHistoryCmd(), newPolicyShowCmd(), newPolicyTestCmd(), newPolicyDiffCmd())
+		newPolicyActivationsCmd(), newPolicyHistoryCmd(), newPolicyShowCmd(), newPolicyTestCmd(), newPolicyDiffCmd(),
+		newPolicyReplayCmd(), newPolicyShadowReportCmd())
 	return cmd
 }
 
