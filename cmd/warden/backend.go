@@ -12,6 +12,7 @@ import (
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/cluster"
+	"github.com/wardenhq/warden/internal/controls"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/store/postgres"
@@ -24,6 +25,7 @@ type store interface {
 	access.BootstrapStore
 	access.Reader
 	approval.Reader
+	controls.Reader
 	policy.VersionReader
 	Meta(ctx context.Context, key string) (string, error)
 	SetMetaOnce(ctx context.Context, key, value string) (string, error)

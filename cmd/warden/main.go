@@ -54,7 +54,7 @@ Start a server with 'warden serve'; verify a log with 'warden log verify'.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newVersionCmd(), newKeygenCmd(), newLogCmd(), newMigrateCmd(), newBackupCmd(), newRestoreCmd(),
-		newPolicyCmd(), newEvaluateCmd(), newApprovalsCmd(), newScanCmd(), newKeysCmd(), newTenantsCmd(), newAccessCmd())
+		newPolicyCmd(), newEvaluateCmd(), newApprovalsCmd(), newScanCmd(), newKeysCmd(), newTenantsCmd(), newAccessCmd(), newControlsCmd())
 	return root
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/approval"
+	"github.com/wardenhq/warden/internal/controls"
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
@@ -301,13 +302,15 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		},
 		OnOpen: notices.ApprovalOpened}
 	decisions.Approvals = approvals
+	kill := &controls.Service{Ledger: l, Store: db, IDs: ledger.NewIDs(time.Now, rand.Reader)}
+	decisions.Controls = gate.ControlsOf{Service: kill}
 	// A tenant made through the API starts, like the default one, with
 	// the built-in default policy.
 	onTenant := func(ctx context.Context, tenant string) error {
 		return policies.EnsureActive(ctx, tenant, event.ActorSystem, policy.BuiltinDefault())
 	}
 	srv := api.New(api.Config{Store: db, Ledger: l, Origin: origin, VerifierKey: key.verifier, Logger: logger, Metrics: metrics,
-		Gate: decisions, Policies: policies, Scanner: scanner, Access: keys, Approvals: approvals, OnTenant: onTenant,
+		Gate: decisions, Policies: policies, Scanner: scanner, Access: keys, Approvals: approvals, Controls: kill, OnTenant: onTenant,
 		RateLimit: c.RateLimit, RateBurst: c.RateBurst})
 	hs := &http.Server{
 		Addr:              c.Listen,

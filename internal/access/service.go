@@ -1,9 +1,9 @@
 package access
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"

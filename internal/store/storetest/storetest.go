@@ -75,6 +75,7 @@ func Run(t *testing.T, f Factory) {
 		{"Access", testAccess},
 		{"Limits", testLimits},
 		{"Approvals", testApprovals},
+		{"Controls", testControls},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
