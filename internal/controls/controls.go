@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/wardenhq/warden/internal/event"
@@ -105,6 +106,54 @@ type Service struct {
 	Store  Reader
 	IDs    *ledger.IDs
 	Clock  func() time.Time
+
+	// known holds each tenant's switches as last read, by version: Check
+	// answers from it without a read, and the decision's transaction,
+	// which reads the version, sends the decision back (and Forget) when
+	// it moved.
+	mu    sync.Mutex
+	known map[string]snapshot
+}
+
+type snapshot struct {
+	version  int64
+	controls []Control
+}
+
+// Forget drops what is known of a tenant's switches: the next Check
+// reads them.
+func (s *Service) Forget(tenant string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.known, tenant)
+}
+
+func (s *Service) remember(tenant string, v int64, cs []Control) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.known == nil {
+		s.known = map[string]snapshot{}
+	}
+	if cur, ok := s.known[tenant]; !ok || v >= cur.version {
+		s.known[tenant] = snapshot{version: v, controls: cs}
+	}
+}
+
+// read returns a tenant's version and switches, as known or from the
+// store.
+func (s *Service) read(ctx context.Context, tenant string) (int64, []Control, error) {
+	s.mu.Lock()
+	snap, ok := s.known[tenant]
+	s.mu.Unlock()
+	if ok {
+		return snap.version, snap.controls, nil
+	}
+	v, cs, err := s.Store.TenantControls(ctx, tenant)
+	if err != nil {
+		return 0, nil, err
+	}
+	s.remember(tenant, v, cs)
+	return v, cs, nil
 }
 
 func (s *Service) now() time.Time {
@@ -168,6 +217,7 @@ func (s *Service) Set(ctx context.Context, tenant, actor string, sp Spec) (*Cont
 	if _, err := s.Ledger.Append(ctx, tenant, req); err != nil {
 		return nil, fmt.Errorf("set control: %w", err)
 	}
+	s.Forget(tenant)
 	return c, nil
 }
 
@@ -188,17 +238,18 @@ func (s *Service) Clear(ctx context.Context, tenant, actor, id string) error {
 	if _, err := s.Ledger.Append(ctx, tenant, req); err != nil {
 		return fmt.Errorf("clear control %s: %w", id, err)
 	}
+	s.Forget(tenant)
 	return nil
 }
 
-// List returns the tenant's switches in force.
+// List returns the tenant's switches in force, as stored now.
 func (s *Service) List(ctx context.Context, tenant string) ([]Control, error) {
 	_, cs, err := s.Store.TenantControls(ctx, tenant)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	out := cs[:0]
+	var out []Control
 	for _, c := range cs {
 		if c.Active(now) {
 			out = append(out, c)
@@ -231,12 +282,24 @@ func applying(cs []Control, req *policy.Request, now time.Time) *Hit {
 }
 
 // Check returns the switch that applies to req and the version it saw.
+// It answers from what it knows; a decision's transaction finds out when
+// that is stale (see Version and Recheck).
 func (s *Service) Check(ctx context.Context, tenant string, req *policy.Request) (*Hit, int64, error) {
-	v, cs, err := s.Store.TenantControls(ctx, tenant)
+	v, cs, err := s.read(ctx, tenant)
 	if err != nil {
 		return nil, 0, err
 	}
 	return applying(cs, req, s.now()), v, nil
+}
+
+// Version returns, inside an append transaction, the tenant's controls
+// version.
+func (s *Service) Version(tx ledger.Tx) (int64, error) {
+	w, ok := tx.(Tx)
+	if !ok {
+		return 0, errors.New("the store cannot keep kill switches")
+	}
+	return w.ControlsVersion()
 }
 
 // Recheck runs inside a decision's append transaction: when the tenant's
@@ -255,5 +318,6 @@ func (s *Service) Recheck(tx ledger.Tx, req *policy.Request, seen int64) (*Hit, 
 	if err != nil {
 		return nil, 0, err
 	}
+	// Not remembered: the transaction may yet roll back.
 	return applying(cs, req, s.now()), v, nil
 }

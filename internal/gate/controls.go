@@ -13,6 +13,8 @@ import (
 // then a switch set on any replica binds the very next decision.
 type Rechecker interface {
 	Recheck(tx ledger.Tx, req *policy.Request, seen int64) (hit *ControlHit, version int64, err error)
+	// Version is the tenant's controls version, read in the transaction.
+	Version(tx ledger.Tx) (int64, error)
 }
 
 // ControlsOf adapts a controls.Service to the gate.
@@ -36,3 +38,9 @@ func (c ControlsOf) Recheck(tx ledger.Tx, req *policy.Request, seen int64) (*Con
 	h, v, err := c.Service.Recheck(tx, req, seen)
 	return controlHit(h), v, err
 }
+
+// Version implements Rechecker.
+func (c ControlsOf) Version(tx ledger.Tx) (int64, error) { return c.Service.Version(tx) }
+
+// Forget makes the next Check read the tenant's switches again.
+func (c ControlsOf) Forget(tenant string) { c.Service.Forget(tenant) }

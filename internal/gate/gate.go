@@ -167,6 +167,25 @@ func (g *Gate) Decide(ctx context.Context, tenant, actor string, req *policy.Req
 // into allow once. A kill switch and a deny of the current policy still
 // win over it.
 func (g *Gate) DecideWith(ctx context.Context, tenant, actor string, req *policy.Request, authorization string) (*Answer, error) {
+	// A decision whose kill switches changed before it was recorded is
+	// decided again, with the switches as they are.
+	for range 3 {
+		a, err := g.decideOnce(ctx, tenant, actor, req, authorization)
+		if !errors.Is(err, errStaleControls) {
+			return a, err
+		}
+		if f, ok := g.Controls.(interface{ Forget(tenant string) }); ok {
+			f.Forget(tenant) // read the switches again
+		}
+	}
+	return nil, fmt.Errorf("%w: the tenant's kill switches kept changing", ErrUnrecorded)
+}
+
+// errStaleControls rejects a decision checked against kill switches that
+// changed before its append.
+var errStaleControls = errors.New("the kill switches changed since the check")
+
+func (g *Gate) decideOnce(ctx context.Context, tenant, actor string, req *policy.Request, authorization string) (*Answer, error) {
 	body := &event.Decision{
 		Principal: event.DecisionPrincipal{ID: req.Principal.ID, Type: req.Principal.Type, Attributes: req.Principal.Attributes},
 		Action:    event.DecisionAction{Type: req.Action.Type, Resource: req.Action.Resource, Operation: req.Action.Operation},
@@ -225,9 +244,10 @@ func (g *Gate) DecideWith(ctx context.Context, tenant, actor string, req *policy
 		}
 	}
 	rechecker, _ := g.Controls.(Rechecker)
+	seenAtCheck := body.ControlsSeen
 	var entry ledger.Request
 	var err error
-	if counted || opened != nil || authorized != "" || rechecker != nil {
+	if counted || opened != nil || authorized != "" {
 		// What the counts, the approval request and the authorization
 		// decide is settled in the append transaction, which completes
 		// the entry.
@@ -294,16 +314,36 @@ func (g *Gate) DecideWith(ctx context.Context, tenant, actor string, req *policy
 			record()
 			return nil
 		}
-	} else if entry, err = event.NewEncoded(event.KindDecision, id, actor, body); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
+	} else {
+		// The common case: the body is final, encoded here; the
+		// transaction only checks that the switches did not change.
+		if entry, err = event.NewEncoded(event.KindDecision, id, actor, body); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
+		}
+		if rechecker != nil {
+			seen := body.ControlsSeen
+			entry.Check = func(tx ledger.Tx) error {
+				v, err := rechecker.Version(tx)
+				if err == nil && v != seen {
+					err = errStaleControls
+				}
+				return err
+			}
+		}
 	}
 	entry.Index = index
 	ack, err := g.Ledger.Append(ctx, tenant, entry)
+	if errors.Is(err, errStaleControls) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnrecorded, err)
 	}
 	if opened != nil && body.ApprovalID == opened.ID {
 		g.Approvals.Opened(ctx, opened)
+	}
+	if f, ok := g.Controls.(interface{ Forget(tenant string) }); ok && body.ControlsSeen != seenAtCheck {
+		f.Forget(tenant) // the transaction saw newer switches than the check
 	}
 	return &Answer{Decision: d.Effect, Reasons: d.Reasons, ReceiptID: ack.ID, Seq: ack.Seq,
 		LeafHash: ledger.EncodeHash(ack.LeafHash), Findings: answerFindings(body.Findings), ArgsRedacted: argsRedacted,

@@ -16,6 +16,7 @@ import (
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/limits"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/store/sqlite"
 	"golang.org/x/mod/sumdb/note"
@@ -281,17 +282,24 @@ func TestKillSwitchWinsOverAuthorization(t *testing.T) {
 	}
 }
 
-// staleControls checks as if no switch were set (a replica that looked
-// before another set one) and rechecks with the real ones.
-type staleControls struct{ gate.ControlsOf }
+// staleControls checks once as if no switch were set (a replica that
+// looked before another set one), then as the switches are.
+type staleControls struct {
+	gate.ControlsOf
+	checks int
+}
 
-func (staleControls) Check(context.Context, string, *policy.Request) (*gate.ControlHit, int64, error) {
-	return nil, 0, nil
+func (c *staleControls) Check(ctx context.Context, tenant string, req *policy.Request) (*gate.ControlHit, int64, error) {
+	c.checks++
+	if c.checks == 1 {
+		return nil, 0, nil
+	}
+	return c.ControlsOf.Check(ctx, tenant, req)
 }
 
 // A switch set after a decision's check, before its append, still binds
-// it: the append transaction sees the controls version moved and checks
-// again.
+// it: the append transaction sees the controls version moved, and the
+// decision is made again with the switches as they are.
 func TestSwitchSetDuringDecisionBinds(t *testing.T) {
 	g, db := stack(t)
 	svc := &controls.Service{Ledger: g.Ledger, Store: db, IDs: ledger.NewIDs(time.Now, rand.NewChaCha8([32]byte{2}))}
@@ -299,12 +307,28 @@ func TestSwitchSetDuringDecisionBinds(t *testing.T) {
 		Reason: "stop billing"}); err != nil {
 		t.Fatal(err)
 	}
-	g.Controls = staleControls{gate.ControlsOf{Service: svc}}
+	stale := &staleControls{ControlsOf: gate.ControlsOf{Service: svc}}
+	g.Controls = stale
 	a, err := g.Decide(context.Background(), "acme", "key1", charge(100))
 	if err != nil || a.Decision != policy.Deny || a.Reasons[0].Code != "control" || a.Reasons[0].Message != "stop billing" {
 		t.Fatalf("Decide = %+v, %v; want deny by the switch set after the check", a, err)
 	}
-	if d := recorded(t, db, a); d.ControlsSeen != 1 || d.Decision != policy.Deny {
-		t.Errorf("the entry records controls version %d, decision %s; want 1, deny", d.ControlsSeen, d.Decision)
+	if d := recorded(t, db, a); d.ControlsSeen != 1 || d.Decision != policy.Deny || stale.checks != 2 {
+		t.Errorf("the entry records controls version %d, decision %s after %d checks; want 1, deny, 2", d.ControlsSeen, d.Decision, stale.checks)
+	}
+	// A decision that counts limits is settled in the transaction's work:
+	// there the switch is found without deciding again.
+	counted, err := policy.ParseAndCompile([]byte("name: c\nrules: [{id: all, effect: allow}]\nlimits: [{id: r, per: agent, rate: 100/h}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Policies = policiesFunc(func(context.Context, string) (*gate.ActivePolicy, error) {
+		return &gate.ActivePolicy{Policy: counted, Version: 1}, nil
+	})
+	g.Limits = limits.Counter{}
+	stale.checks = 0
+	a, err = g.Decide(context.Background(), "acme", "key1", charge(100))
+	if err != nil || a.Decision != policy.Deny || a.Reasons[0].Code != "control" || stale.checks != 1 {
+		t.Fatalf("with limits: %+v, %v after %d checks; want deny by the switch, found in the transaction", a, err, stale.checks)
 	}
 }

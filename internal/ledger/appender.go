@@ -44,6 +44,11 @@ type Request struct {
 	Actor string
 	Body  any
 	Work  func(ctx context.Context, tx Tx) error
+	// Check, if set, runs inside the append transaction before Work and
+	// before the entry is sequenced, and MUST write nothing: if it fails,
+	// the entry is rejected alone, without the savepoint Work needs. It
+	// lets a pre-encoded entry verify what it was decided on.
+	Check func(tx Tx) error
 	// Index, if set, is a row of a store's own index of entries (such as a
 	// decision's receipt) that the store writes with the record, in the
 	// same transaction, without a savepoint: a store that cannot write it
@@ -195,6 +200,11 @@ func (a *appender) commit(batch []*pending) {
 // appendOne sequences one request inside tx. Errors of the request itself
 // are ErrRejected; a *TxError means the transaction is lost.
 func (a *appender) appendOne(ctx context.Context, tx Tx, req Request) (*Appended, error) {
+	if req.Check != nil {
+		if err := req.Check(tx); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrRejected, req.Kind, err)
+		}
+	}
 	var ack *Appended
 	build := func() error {
 		if req.Work != nil {

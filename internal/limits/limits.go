@@ -29,12 +29,15 @@ type Event struct {
 // Tx is what counting needs of the decision's append transaction. Every
 // method acts on the transaction's tenant.
 type Tx interface {
-	// LimitEvents returns counter's events after since, oldest first.
+	// LimitUsed drops counter's events at or before since and returns the
+	// total amount of those left: what the window holds. It reads only
+	// what leaves the window, never the whole window.
+	LimitUsed(counter string, since time.Time) (int64, error)
+	// LimitEvents returns counter's events after since, oldest first (only
+	// asked when a request does not fit, to say when it will).
 	LimitEvents(counter string, since time.Time) ([]Event, error)
 	// AddLimitEvent counts one use.
 	AddLimitEvent(counter string, at time.Time, amount int64) error
-	// PruneLimitEvents drops counter's events at or before upTo.
-	PruneLimitEvents(counter string, upTo time.Time) error
 	// SessionTotals returns how many actions a session has taken and the
 	// risk they added up to.
 	SessionTotals(session string) (actions, risk int64, err error)
@@ -105,11 +108,19 @@ func Apply(tx Tx, p *policy.Policy, req *policy.Request, effect string, now time
 		}
 	}
 	for _, u := range uses {
-		events, err := tx.LimitEvents(u.Counter, now.Add(-u.Period))
+		used, err := tx.LimitUsed(u.Counter, now.Add(-u.Period))
 		if err != nil {
 			return nil, fmt.Errorf("limit %s: %w", u.ID, err)
 		}
-		wait, never := exceeds(u, events, now)
+		var wait time.Duration
+		never := u.Amount > u.Max
+		if !never && used+u.Amount > u.Max {
+			events, err := tx.LimitEvents(u.Counter, now.Add(-u.Period))
+			if err != nil {
+				return nil, fmt.Errorf("limit %s: %w", u.ID, err)
+			}
+			wait, never = exceeds(u, events, now)
+		}
 		switch {
 		case never:
 			v.Effect = policy.Deny
@@ -130,9 +141,6 @@ func Apply(tx Tx, p *policy.Policy, req *policy.Request, effect string, now time
 		return v, nil
 	}
 	for _, u := range uses {
-		if err := tx.PruneLimitEvents(u.Counter, now.Add(-u.Period)); err != nil {
-			return nil, fmt.Errorf("limit %s: %w", u.ID, err)
-		}
 		if err := tx.AddLimitEvent(u.Counter, now, u.Amount); err != nil {
 			return nil, fmt.Errorf("limit %s: %w", u.ID, err)
 		}

@@ -38,7 +38,19 @@ type Manager struct {
 
 	mu    sync.Mutex
 	cache map[string]*compiledVersion // by tenant/name/version
+	// candidates remembers each tenant's candidate for candidateTTL: shadow
+	// evaluation never changes an answer, so another replica's change may
+	// reach it a moment late; this replica's own changes reach it at once.
+	candidates map[string]candidateSeen
 }
+
+type candidateSeen struct {
+	a  *Active // nil: none
+	at time.Time
+}
+
+// candidateTTL is how long a tenant's candidate is remembered.
+const candidateTTL = time.Second
 
 type compiledVersion struct {
 	policy  *Policy
@@ -266,17 +278,36 @@ func (m *Manager) candidate(ctx context.Context, tenant, actor string, a *Active
 	if _, err := m.Ledger.Append(ctx, tenant, req); err != nil {
 		return fmt.Errorf("policy candidate: %w", err)
 	}
+	m.mu.Lock()
+	delete(m.candidates, tenant)
+	m.mu.Unlock()
 	return nil
 }
 
 // Candidate returns the tenant's candidate, compiled, and its version
 // (ErrNoVersion when there is none).
 func (m *Manager) Candidate(ctx context.Context, tenant string) (*Policy, int64, error) {
-	a, err := m.Store.CandidatePolicy(ctx, tenant)
-	if err != nil {
-		return nil, 0, err
+	now := time.Now()
+	m.mu.Lock()
+	seen, ok := m.candidates[tenant]
+	m.mu.Unlock()
+	if !ok || now.Sub(seen.at) > candidateTTL {
+		a, err := m.Store.CandidatePolicy(ctx, tenant)
+		if err != nil && !errors.Is(err, ErrNoVersion) {
+			return nil, 0, err
+		}
+		seen = candidateSeen{a: a, at: now}
+		m.mu.Lock()
+		if m.candidates == nil {
+			m.candidates = map[string]candidateSeen{}
+		}
+		m.candidates[tenant] = seen
+		m.mu.Unlock()
 	}
-	return m.compiled(ctx, tenant, a)
+	if seen.a == nil {
+		return nil, 0, fmt.Errorf("candidate policy of %q: %w", tenant, ErrNoVersion)
+	}
+	return m.compiled(ctx, tenant, seen.a)
 }
 
 // EnsureActive pushes and activates source for a tenant that has no

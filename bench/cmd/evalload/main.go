@@ -367,7 +367,7 @@ func withoutEnv(env []string, names ...string) []string {
 // per agent on every action and a budget on charges, both far above what
 // a run uses.
 const limitsYAML = `limits:
-  - {id: per-agent, per: agent, rate: 1000000000/h}
+  - {id: per-agent, per: agent, rate: 100000000/h}
   - {id: spend, match: {action: "stripe.charges.create"}, per: agent, budget: {field: args.amount, max: 1000000000000000, period: 24h}}
 `
 

@@ -43,16 +43,26 @@ func (t *appendTx) AddLimitEvent(counter string, at time.Time, amount int64) err
 		t.tenant, counter, micros(at), amount); err != nil {
 		return fmt.Errorf("count %s: %w", counter, err)
 	}
+	if _, err := t.tx.Exec(t.ctx, `INSERT INTO limit_totals (tenant_id, counter, used) VALUES ($1, $2, $3)
+		ON CONFLICT (tenant_id, counter) DO UPDATE SET used = limit_totals.used + excluded.used`, t.tenant, counter, amount); err != nil {
+		return fmt.Errorf("count %s: %w", counter, err)
+	}
 	return nil
 }
 
-// PruneLimitEvents drops a counter's events at or before upTo.
-func (t *appendTx) PruneLimitEvents(counter string, upTo time.Time) error {
-	if _, err := t.tx.Exec(t.ctx, "DELETE FROM limit_events WHERE tenant_id = $1 AND counter = $2 AND time_us <= $3",
-		t.tenant, counter, micros(upTo)); err != nil {
-		return fmt.Errorf("prune %s: %w", counter, err)
+// LimitUsed drops a counter's events at or before since, subtracts them
+// from its running total and returns what is left.
+func (t *appendTx) LimitUsed(counter string, since time.Time) (int64, error) {
+	var used int64
+	err := t.tx.QueryRow(t.ctx, `WITH gone AS (
+			DELETE FROM limit_events WHERE tenant_id = $1 AND counter = $2 AND time_us <= $3 RETURNING amount)
+		INSERT INTO limit_totals (tenant_id, counter, used) VALUES ($1, $2, 0)
+		ON CONFLICT (tenant_id, counter) DO UPDATE SET used = limit_totals.used - (SELECT COALESCE(SUM(amount), 0) FROM gone)
+		RETURNING used`, t.tenant, counter, micros(since)).Scan(&used)
+	if err != nil {
+		return 0, fmt.Errorf("limit %s: %w", counter, err)
 	}
-	return nil
+	return used, nil
 }
 
 // SessionTotals returns a session's action count and risk.

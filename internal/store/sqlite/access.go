@@ -190,11 +190,16 @@ func scanKey(row scanner, id string) (*access.Key, error) {
 	if len(hash) != len(k.Hash) {
 		return nil, fmt.Errorf("key %s: stored hash has %d bytes", id, len(hash))
 	}
-	if err := json.Unmarshal([]byte(groups), &k.Groups); err != nil {
-		return nil, fmt.Errorf("key %s groups: %w", id, err)
+	// Most keys have neither: "[]" needs no decoding on every request.
+	if groups != "[]" {
+		if err := json.Unmarshal([]byte(groups), &k.Groups); err != nil {
+			return nil, fmt.Errorf("key %s groups: %w", id, err)
+		}
 	}
-	if err := json.Unmarshal([]byte(bindings), &k.Bindings); err != nil {
-		return nil, fmt.Errorf("key %s bindings: %w", id, err)
+	if bindings != "[]" {
+		if err := json.Unmarshal([]byte(bindings), &k.Bindings); err != nil {
+			return nil, fmt.Errorf("key %s bindings: %w", id, err)
+		}
 	}
 	if len(k.Groups) == 0 {
 		k.Groups = nil

@@ -54,7 +54,7 @@ func version(row scanner, tenant string) (int64, error) {
 
 // ControlsVersion returns the transaction's tenant's controls version.
 func (t *appendTx) ControlsVersion() (int64, error) {
-	return version(t.tx.QueryRowContext(t.ctx, sqlControlsVersion, t.tenant), t.tenant)
+	return version(t.queryRow(sqlControlsVersion, t.tenant), t.tenant)
 }
 
 // Controls returns the transaction's tenant's switches not cleared.

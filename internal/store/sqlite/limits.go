@@ -39,16 +39,34 @@ func (t *appendTx) AddLimitEvent(counter string, at time.Time, amount int64) err
 		t.tenant, counter, micros(at), amount); err != nil {
 		return fmt.Errorf("count %s: %w", counter, err)
 	}
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO limit_totals (tenant_id, counter, used) VALUES (?, ?, ?)
+		ON CONFLICT (tenant_id, counter) DO UPDATE SET used = used + excluded.used`, t.tenant, counter, amount); err != nil {
+		return fmt.Errorf("count %s: %w", counter, err)
+	}
 	return nil
 }
 
-// PruneLimitEvents drops a counter's events at or before upTo.
-func (t *appendTx) PruneLimitEvents(counter string, upTo time.Time) error {
-	if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM limit_events WHERE tenant_id = ? AND counter = ? AND time_us <= ?",
-		t.tenant, counter, micros(upTo)); err != nil {
-		return fmt.Errorf("prune %s: %w", counter, err)
+// LimitUsed drops a counter's events at or before since, subtracts them
+// from its running total and returns what is left.
+func (t *appendTx) LimitUsed(counter string, since time.Time) (int64, error) {
+	var left int64
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT COALESCE(SUM(amount), 0) FROM limit_events
+		WHERE tenant_id = ? AND counter = ? AND time_us <= ?`, t.tenant, counter, micros(since)).Scan(&left); err != nil {
+		return 0, fmt.Errorf("limit %s: %w", counter, err)
 	}
-	return nil
+	if left > 0 {
+		if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM limit_events WHERE tenant_id = ? AND counter = ? AND time_us <= ?",
+			t.tenant, counter, micros(since)); err != nil {
+			return 0, fmt.Errorf("limit %s: %w", counter, err)
+		}
+	}
+	var used int64
+	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO limit_totals (tenant_id, counter, used) VALUES (?, ?, 0)
+		ON CONFLICT (tenant_id, counter) DO UPDATE SET used = used - ? RETURNING used`, t.tenant, counter, left).Scan(&used)
+	if err != nil {
+		return 0, fmt.Errorf("limit %s: %w", counter, err)
+	}
+	return used, nil
 }
 
 // SessionTotals returns a session's action count and risk.

@@ -75,7 +75,7 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) scanner {
 // the writer when the store opens. The writer has one connection, which a
 // transaction holds, so nothing can be prepared for reuse during one.
 var writerStatements = []string{
-	sqlInsertEntry, sqlReadHead, sqlReadHash, sqlRegisterLog, sqlInsertReceipt,
+	sqlInsertEntry, sqlReadHead, sqlReadHash, sqlRegisterLog, sqlInsertReceipt, sqlControlsVersion,
 	"SAVEPOINT entry", "ROLLBACK TO entry", "RELEASE entry",
 }
 

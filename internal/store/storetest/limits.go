@@ -112,8 +112,12 @@ func testLimits(t *testing.T, h *harness) {
 		if err := wantEvents(tx, rate, at.Add(2*time.Second), ev(3*time.Second, 1)); err != nil {
 			return err
 		}
-		if err := tx.PruneLimitEvents(rate, at.Add(time.Second+time.Microsecond)); err != nil {
-			return fmt.Errorf("PruneLimitEvents = %w", err)
+		used, err := tx.LimitUsed(rate, at.Add(time.Second+time.Microsecond))
+		if err != nil {
+			return fmt.Errorf("LimitUsed = %w", err)
+		}
+		if used != 2 {
+			return fmt.Errorf("LimitUsed = %d after the prune, want the 2 events left", used)
 		}
 		return wantEvents(tx, rate, at.Add(-time.Hour), ev(2*time.Second, 1), ev(3*time.Second, 1))
 	})
@@ -177,7 +181,7 @@ func testLimits(t *testing.T, h *harness) {
 		if err := tx.AddLimitEvent(rate, at.Add(4*time.Second), 1); err != nil {
 			return err
 		}
-		if err := tx.PruneLimitEvents(budget, at.Add(time.Hour)); err != nil {
+		if _, err := tx.LimitUsed(budget, at.Add(time.Hour)); err != nil {
 			return err
 		}
 		if err := tx.AddSessionAction("s1", at.Add(4*time.Second), "shell.exec", 10); err != nil {
