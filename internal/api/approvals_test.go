@@ -327,3 +327,41 @@ func TestApprovalNotified(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A receiver that keeps failing is retried, and its failure is recorded;
+// the decision never waited for it.
+func TestApprovalNotifyFailureRecorded(t *testing.T) {
+	e := newApprovalEnv(t)
+	var mu sync.Mutex
+	attempts := 0
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		attempts++
+		mu.Unlock()
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer rcv.Close()
+	e.s.send(t, "PATCH", "/v1/settings", e.s.admin, `{"receivers":[{"name":"flaky","kind":"webhook","url":"`+rcv.URL+`","secret":"`+
+		strings.Repeat("k", 40)+`"}]}`, http.StatusOK)
+	ask := e.s.evaluate(t, e.agent.Key, pay("500"), http.StatusOK)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		results, _ := e.s.entriesOf(t, "default", event.KindNotification)
+		if len(results) == 1 {
+			r := results[0].(*event.NotificationResult)
+			if r.Delivered || r.Attempts != 3 || r.Status != http.StatusServiceUnavailable || r.MessageID != ask.ApprovalID {
+				t.Fatalf("notification.result %+v, want a failure after 3 attempts", r)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no notification.result entry within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if attempts != 3 {
+		t.Errorf("the receiver saw %d attempts, want 3", attempts)
+	}
+}

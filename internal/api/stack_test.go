@@ -159,7 +159,10 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 		}
 		return notify.Decode(st.Receivers)
 	}}
-	dispatcher, err := notify.New(notify.Config{OnResult: notices.Record, Logger: logger})
+	// Retries come fast here: a failing receiver's failure is recorded
+	// within the test.
+	dispatcher, err := notify.New(notify.Config{OnResult: notices.Record, Logger: logger,
+		MaxAttempts: 3, BaseDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
