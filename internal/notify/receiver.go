@@ -218,14 +218,18 @@ func redactURL(raw string, path bool) string {
 		}
 		return RedactedSecret
 	}
+	hidePath := path && u.Path != "" && u.Path != "/"
+	hideQuery := u.RawQuery != "" || u.ForceQuery
+	if !hidePath && !hideQuery {
+		return raw // nothing secret in it: shown as written
+	}
 	s := u.Scheme + "://" + u.Host
-	switch {
-	case path && u.Path != "" && u.Path != "/":
+	if hidePath {
 		s += "/" + RedactedSecret
-	default:
+	} else {
 		s += u.EscapedPath()
 	}
-	if u.RawQuery != "" || u.ForceQuery {
+	if hideQuery {
 		s += "?" + RedactedSecret
 	}
 	return s
