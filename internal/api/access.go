@@ -53,12 +53,6 @@ type KeyJSON struct {
 }
 
 func keyJSON(k *access.Key) KeyJSON {
-	orEmpty := func(xs []string) []string {
-		if xs == nil {
-			return []string{}
-		}
-		return xs
-	}
 	return KeyJSON{ID: k.ID, Tenant: k.Tenant, Role: string(k.Role), Name: k.Name, Groups: orEmpty(k.Groups),
 		Bindings: orEmpty(k.Bindings), CreatedAt: k.Created, ExpiresAt: k.Expires, RevokedAt: k.Revoked, LastUsedAt: k.LastUsed}
 }
@@ -111,9 +105,9 @@ func keyIDFrom(r *http.Request) (string, error) {
 // order, revoked ones included.
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
-	limit, err := queryInt(r, "limit", DefaultKeyLimit)
-	if err != nil || limit == 0 || limit > MaxKeyLimit {
-		s.fail(w, r, errBad(fmt.Sprintf("limit must be between 1 and %d", MaxKeyLimit)))
+	limit, err := queryLimit(r, DefaultKeyLimit, MaxKeyLimit)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	after := r.URL.Query().Get("cursor")
@@ -121,7 +115,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errBad("cursor is not a cursor of this listing"))
 		return
 	}
-	ks, err := s.cfg.Access.Keys(r.Context(), p.tenant, after, int(limit))
+	ks, err := s.cfg.Access.Keys(r.Context(), p.tenant, after, limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -133,7 +127,7 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {
 	for i := range ks {
 		out.Keys = append(out.Keys, keyJSON(&ks[i]))
 	}
-	if len(ks) == int(limit) {
+	if len(ks) == limit {
 		out.NextCursor = ks[len(ks)-1].ID
 	}
 	s.writeJSON(w, r, http.StatusOK, out)
@@ -359,9 +353,9 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 
 // listTenants answers GET /v1/tenants?cursor=&limit=.
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryInt(r, "limit", DefaultKeyLimit)
-	if err != nil || limit == 0 || limit > MaxKeyLimit {
-		s.fail(w, r, errBad(fmt.Sprintf("limit must be between 1 and %d", MaxKeyLimit)))
+	limit, err := queryLimit(r, DefaultKeyLimit, MaxKeyLimit)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	after := r.URL.Query().Get("cursor")
@@ -369,7 +363,7 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errBad("cursor is not a cursor of this listing"))
 		return
 	}
-	ts, err := s.cfg.Access.Tenants(r.Context(), after, int(limit))
+	ts, err := s.cfg.Access.Tenants(r.Context(), after, limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -381,7 +375,7 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 	for i := range ts {
 		out.Tenants = append(out.Tenants, tenantJSON(&ts[i]))
 	}
-	if len(ts) == int(limit) {
+	if len(ts) == limit {
 		out.NextCursor = ts[len(ts)-1].ID
 	}
 	s.writeJSON(w, r, http.StatusOK, out)

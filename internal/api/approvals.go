@@ -50,12 +50,6 @@ type ApprovalJSON struct {
 }
 
 func (s *Server) approvalJSON(p *principal, a *approval.Approval) ApprovalJSON {
-	orEmpty := func(xs []string) []string {
-		if xs == nil {
-			return []string{}
-		}
-		return xs
-	}
 	out := ApprovalJSON{ID: a.ID, ReceiptID: a.ReceiptID, Status: a.StatusAt(s.cfg.Clock()), Reason: a.Reason, Principal: a.Principal,
 		Action: a.Action, Rule: a.Rule, RequestDigest: a.Digest, RequestedBy: a.Requester, Groups: orEmpty(a.Groups),
 		Keys: orEmpty(a.Keys), Count: a.Count, CreatedAt: a.Created, ExpiresAt: a.Expires, ResolvedAt: a.Resolved,
@@ -114,9 +108,9 @@ func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errBad("status must be pending, approved, rejected, expired or failed"))
 		return
 	}
-	limit, err := queryInt(r, "limit", DefaultApprovalLimit)
-	if err != nil || limit == 0 || limit > MaxApprovalLimit {
-		s.fail(w, r, errBad(fmt.Sprintf("limit must be between 1 and %d", MaxApprovalLimit)))
+	limit, err := queryLimit(r, DefaultApprovalLimit, MaxApprovalLimit)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	after := q.Get("cursor")
@@ -124,7 +118,7 @@ func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errBad("cursor is not a cursor of this listing"))
 		return
 	}
-	as, err := s.cfg.Approvals.List(r.Context(), p.tenant, status, after, int(limit))
+	as, err := s.cfg.Approvals.List(r.Context(), p.tenant, status, after, limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -138,7 +132,7 @@ func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) {
 			out.Approvals = append(out.Approvals, s.approvalJSON(p, &as[i]))
 		}
 	}
-	if len(as) == int(limit) {
+	if len(as) == limit {
 		out.NextCursor = as[len(as)-1].ID
 	}
 	s.writeJSON(w, r, http.StatusOK, out)

@@ -86,9 +86,9 @@ func (s *Server) listEntries(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	limit, err := queryInt(r, "limit", DefaultEntryLimit)
-	if err != nil || limit == 0 || limit > MaxEntryLimit {
-		s.fail(w, r, errBad(fmt.Sprintf("limit must be between 1 and %d", MaxEntryLimit)))
+	limit, err := queryLimit(r, DefaultEntryLimit, MaxEntryLimit)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	if c := r.URL.Query().Get("cursor"); c != "" {
@@ -106,7 +106,7 @@ func (s *Server) listEntries(w http.ResponseWriter, r *http.Request) {
 		NextCursor string      `json:"next_cursor,omitempty"`
 	}{Entries: []EntryJSON{}}
 	if from < to {
-		recs, err := s.cfg.Store.Records(ctx, p.tenant, from, to, int(limit))
+		recs, err := s.cfg.Store.Records(ctx, p.tenant, from, to, limit)
 		if err != nil {
 			s.fail(w, r, err)
 			return

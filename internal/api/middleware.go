@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -131,4 +132,22 @@ func queryInt(r *http.Request, name string, def int64) (int64, error) {
 		return 0, errBad(name + " must be a non-negative integer")
 	}
 	return n, nil
+}
+
+// queryLimit parses the limit of a listing: def when absent, else from 1
+// to max.
+func queryLimit(r *http.Request, def, max int64) (int, error) {
+	n, err := queryInt(r, "limit", def)
+	if err != nil || n == 0 || n > max {
+		return 0, errBad(fmt.Sprintf("limit must be between 1 and %d", max))
+	}
+	return int(n), nil
+}
+
+// orEmpty answers an absent list as [] rather than null.
+func orEmpty(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
 }

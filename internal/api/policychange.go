@@ -86,12 +86,12 @@ type ActivationJSON struct {
 // activated which version when, newest first.
 func (s *Server) listActivations(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
-	limit, err := queryInt(r, "limit", 100)
-	if err != nil || limit == 0 || limit > 1000 {
-		s.fail(w, r, errBad("limit must be between 1 and 1000"))
+	limit, err := queryLimit(r, 100, 1000)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	as, err := s.cfg.Policies.Store.Activations(r.Context(), p.tenant, int(limit))
+	as, err := s.cfg.Policies.Store.Activations(r.Context(), p.tenant, limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return

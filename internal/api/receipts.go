@@ -175,12 +175,12 @@ func (s *Server) listReceipts(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errBad("decision must be allow, deny, require_approval or rate_limited"))
 		return
 	}
-	limit, err := queryInt(r, "limit", DefaultReceiptLimit)
-	if err != nil || limit == 0 || limit > MaxReceiptLimit {
-		s.fail(w, r, errBad(fmt.Sprintf("limit must be between 1 and %d", MaxReceiptLimit)))
+	limit, err := queryLimit(r, DefaultReceiptLimit, MaxReceiptLimit)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	f.Limit = int(limit)
+	f.Limit = limit
 	if c := q.Get("cursor"); c != "" {
 		if f.FromSeq, f.ToSeq, err = decodeCursor(c); err != nil {
 			s.fail(w, r, err)
