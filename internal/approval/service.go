@@ -285,7 +285,11 @@ func (s *Service) recheck(ctx context.Context, a *Approval) (string, string) {
 	if s.Current == nil || a.Request == nil {
 		return Approved, ""
 	}
-	d, err := s.Current(ctx, a.Tenant, InputOf(a.Request))
+	in, err := policy.InputFromDecision(a.Request)
+	if err != nil {
+		return Failed, "the recorded request cannot be evaluated again"
+	}
+	d, err := s.Current(ctx, a.Tenant, in)
 	switch {
 	case err != nil:
 		return Failed, "the current policy could not be evaluated"
@@ -293,20 +297,6 @@ func (s *Service) recheck(ctx context.Context, a *Approval) (string, string) {
 		return Failed, "the current policy denies the request"
 	}
 	return Approved, ""
-}
-
-// InputOf is the evaluation input of a recorded request.
-func InputOf(d *event.Decision) *policy.Input {
-	req := &policy.Request{Args: d.Args}
-	req.Principal.ID, req.Principal.Type, req.Principal.Attributes = d.Principal.ID, d.Principal.Type, d.Principal.Attributes
-	req.Action.Type, req.Action.Resource, req.Action.Operation = d.Action.Type, d.Action.Resource, d.Action.Operation
-	req.Context.SessionID, req.Context.TraceID = d.Context["session_id"], d.Context["trace_id"]
-	req.Context.ParentReceiptID, req.Context.Environment = d.Context["parent_receipt_id"], d.Context["environment"]
-	in := &policy.Input{Request: req, ScanIncomplete: !d.ScanComplete}
-	for _, f := range d.Findings {
-		in.Findings = append(in.Findings, policy.Finding{Category: f.Category, Rule: f.Rule, Severity: f.Severity, Path: f.Path})
-	}
-	return in
 }
 
 // Errors of an authorization presented with a request.
