@@ -1,10 +1,10 @@
 package api
 
 import (
-	"fmt"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
