@@ -84,8 +84,14 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, bo
 		}
 		q.Set("tenant", c.tenant)
 	}
+	// path is escaped already (ids in it went through url.PathEscape).
 	u := *c.base
-	u.Path = c.base.Path + path
+	raw := c.base.EscapedPath() + path
+	plain, err := url.PathUnescape(raw)
+	if err != nil {
+		return 0, nil, fmt.Errorf("warden %s %s: %w", method, path, err)
+	}
+	u.Path, u.RawPath = plain, raw
 	u.RawQuery = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {

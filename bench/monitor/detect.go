@@ -246,3 +246,60 @@ func (s *score) print(w io.Writer) bool {
 	}
 	return ok
 }
+
+// printDensitySplit writes the false alarms of the clean agents split by
+// their mean decisions a minute (below or from denseEvents): a tuning
+// aid (-split), which shows where the false alarms of a detector are.
+func printDensitySplit(w io.Writer, r *run, labels []label, rates map[string]float64, c monitor.Config) {
+	anomalous := map[string]bool{}
+	for _, l := range labels {
+		anomalous[agentKey(l.Tenant, l.Agent)] = true
+	}
+	type part struct {
+		agents   int
+		buckets  int64
+		alerts   int
+		byMetric map[string]int
+	}
+	parts := [2]*part{{byMetric: map[string]int{}}, {byMetric: map[string]int{}}}
+	byAgent := map[string][]monitor.Alert{}
+	for _, a := range r.alerts {
+		k := agentKey(a.Tenant, a.Agent)
+		byAgent[k] = append(byAgent[k], a)
+	}
+	for k, first := range r.first {
+		if anomalous[k] {
+			continue
+		}
+		p := parts[0]
+		if rates[k] >= denseEvents {
+			p = parts[1]
+		}
+		p.agents++
+		p.buckets += max(0, int64(r.end.Sub(first.Truncate(c.Bucket))/c.Bucket)-int64(c.WarmUp))
+		for _, a := range byAgent[k] {
+			p.alerts++
+			p.byMetric[a.Metric+" "+a.Direction+" "+a.Detector]++
+		}
+	}
+	for i, name := range []string{fmt.Sprintf("< %d decisions/min", denseEvents), fmt.Sprintf("≥ %d decisions/min", denseEvents)} {
+		p := parts[i]
+		var keys []string
+		for k := range p.byMetric {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			return p.byMetric[keys[i]] > p.byMetric[keys[j]] || p.byMetric[keys[i]] == p.byMetric[keys[j]] && keys[i] < keys[j]
+		})
+		var s []string
+		for _, k := range keys {
+			s = append(s, fmt.Sprintf("%s: %d", k, p.byMetric[k]))
+		}
+		rate := 0.0
+		if p.buckets > 0 {
+			rate = float64(p.alerts) / float64(p.buckets) * 10_000
+		}
+		fmt.Fprintf(w, "\nClean agents, %s: %d agents, %d buckets, %d false alarms (%.2f per 10,000): %s.\n",
+			name, p.agents, p.buckets, p.alerts, rate, strings.Join(s, ", "))
+	}
+}

@@ -158,6 +158,11 @@ func configFlags(fs *flag.FlagSet) *monitor.Config {
 	fs.Float64Var(&c.MaxZ, "max-z", c.MaxZ, "bound of one bucket's score")
 	fs.Float64Var(&c.CountFactor, "count-factor", c.CountFactor, "factor of both intervals for the counts")
 	fs.Float64Var(&c.DownFactor, "down", c.DownFactor, "factor of both intervals on the lower side")
+	fs.Float64Var(&c.DenseEvents, "dense-events", c.DenseEvents, "events a bucket must expect for the slow CUSUM to use -dense-h")
+	fs.Float64Var(&c.DenseH, "dense-h", c.DenseH, "slow CUSUM decision interval where a bucket holds -dense-events")
+	fs.DurationVar(&c.Season, "season", c.Season, "cycle a count's level follows (0: none)")
+	fs.Float64Var(&c.SeasonAlpha, "season-alpha", c.SeasonAlpha, "weight of a count's cycle fit")
+	fs.Float64Var(&c.SeasonPrior, "season-prior", c.SeasonPrior, "buckets of no cycle a count's cycle fit starts from")
 	fs.IntVar(&c.WarmUp, "warmup", c.WarmUp, "warm-up buckets")
 	fs.IntVar(&c.Lag, "lag", c.Lag, "most buckets a baseline is held back")
 	fs.IntVar(&c.CountLag, "count-lag", c.CountLag, "most buckets a count's baseline is held back")
@@ -173,12 +178,14 @@ func detectMain(args []string) (bool, error) {
 	tracePath := fs.String("trace", "", "score this trace (with -labels) instead of generated traffic")
 	labelsPath := fs.String("labels", "", "the trace's anomalies (JSON Lines, as gen writes them)")
 	memAgents := fs.Int("memory-agents", 10_000, "agents of the memory measurement (0: skip)")
+	split := fs.Bool("split", false, "also print the false alarms of clean agents below and from 10 decisions a minute (generated traffic)")
 	_ = fs.Parse(args)
 
 	var (
 		next   func() (*monitor.Observation, error)
 		labels []label
 		source string
+		rates  map[string]float64 // agent key -> mean decisions a minute (generated traffic)
 	)
 	if *tracePath != "" {
 		f, err := os.Open(*tracePath)
@@ -199,6 +206,10 @@ func detectMain(args []string) (bool, error) {
 		source = "trace " + *tracePath
 	} else {
 		g := newGenerator(*gc)
+		rates = map[string]float64{}
+		for _, p := range g.agents {
+			rates[agentKey(p.tenant, p.name)] = p.rate
+		}
 		for _, a := range g.labels {
 			labels = append(labels, a.toLabel())
 		}
@@ -226,9 +237,13 @@ func detectMain(args []string) (bool, error) {
 	s := evaluate(r, labels, *cfg)
 	fmt.Printf("Traffic: %s; %d observations, %d agents (%d with anomalies), %d anomalies; replayed in %.1f s (%.0f observations/s).\n\n",
 		source, r.obs, len(r.first), s.anomalyAgents, len(labels), r.elapsed.Seconds(), float64(r.obs)/r.elapsed.Seconds())
-	fmt.Printf("Monitor: alpha %g, memory events %g, rate alpha %g, dispersion alpha %g, k %g, h %g, fast k %g, fast h %g, max z %g, down factor %g, count factor %g, warm-up %d, lag %d, count lag %d, min run %d, min excess %g.\n\n",
-		cfg.Alpha, cfg.MemoryEvents, cfg.RateAlpha, cfg.DispersionAlpha, cfg.K, cfg.H, cfg.FastK, cfg.FastH, cfg.MaxZ, cfg.DownFactor, cfg.CountFactor, cfg.WarmUp, cfg.Lag, cfg.CountLag, cfg.MinRun, cfg.MinExcess)
+	fmt.Printf("Monitor: alpha %g, memory events %g, rate alpha %g, dispersion alpha %g, k %g, h %g, fast k %g, fast h %g, max z %g, down factor %g, count factor %g, dense events %g, dense h %g, season %s, season alpha %.3g, season prior %g, warm-up %d, lag %d, count lag %d, min run %d, min excess %g.\n\n",
+		cfg.Alpha, cfg.MemoryEvents, cfg.RateAlpha, cfg.DispersionAlpha, cfg.K, cfg.H, cfg.FastK, cfg.FastH, cfg.MaxZ, cfg.DownFactor, cfg.CountFactor,
+		cfg.DenseEvents, cfg.DenseH, cfg.Season, cfg.SeasonAlpha, cfg.SeasonPrior, cfg.WarmUp, cfg.Lag, cfg.CountLag, cfg.MinRun, cfg.MinExcess)
 	ok := s.print(os.Stdout)
+	if *split && rates != nil {
+		printDensitySplit(os.Stdout, r, labels, rates, *cfg)
+	}
 	if *memAgents > 0 {
 		mem, err := measureMemory(*cfg, *memAgents, gc.seed)
 		if err != nil {

@@ -8,15 +8,20 @@ import (
 	"path/filepath"
 	"sync"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/alerting"
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/cluster"
 	"github.com/wardenhq/warden/internal/controls"
 	"github.com/wardenhq/warden/internal/ledger"
+	"github.com/wardenhq/warden/internal/monitor"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/store/postgres"
 	"github.com/wardenhq/warden/internal/store/sqlite"
+	"github.com/wardenhq/warden/internal/watch"
 )
 
 // store is what serve needs of a store; both stores provide it.
@@ -26,6 +31,8 @@ type store interface {
 	access.Reader
 	approval.Reader
 	controls.Reader
+	alerting.Reader
+	watch.Store
 	policy.VersionReader
 	Meta(ctx context.Context, key string) (string, error)
 	SetMetaOnce(ctx context.Context, key, value string) (string, error)
@@ -154,4 +161,30 @@ func describeStore(b *backend) string {
 		return "PostgreSQL"
 	}
 	return fmt.Sprintf("SQLite %s", b.where)
+}
+
+// newMonitorJob returns the monitor job of this server.
+func newMonitorJob(c *serveConfig, b *backend, l *ledger.Ledger, alerts *alerting.Service, verifierKey, origin string, logger *slog.Logger) (*watch.Job, error) {
+	v, err := note.NewVerifier(verifierKey)
+	if err != nil {
+		return nil, fmt.Errorf("monitor: verifier key: %w", err)
+	}
+	opts := watch.Options{Heartbeat: c.MonitorHeartbeat, Poll: c.MonitorPoll, Verify: c.MonitorVerify}
+	if c.MonitorBucket != 0 {
+		opts.Monitor = monitor.DefaultConfig()
+		opts.Monitor.Bucket = c.MonitorBucket
+	}
+	return &watch.Job{Log: b.store, State: b.store, Ledger: l, Alerts: alerts, Origin: origin, Keys: []note.Verifier{v},
+		Logger: logger, Version: buildVersion(), Options: opts}, nil
+}
+
+// runMonitor runs the monitor as the singleton job it is: on one replica
+// at a time; a replica that takes the job over resumes from the
+// checkpoints.
+func runMonitor(ctx context.Context, b *backend, job *watch.Job, logger *slog.Logger) {
+	b.jobs.Run(ctx, "monitor", func(ctx context.Context) {
+		logger.Info("monitor running")
+		job.Reset()
+		job.Run(ctx)
+	})
 }

@@ -7,21 +7,177 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardenhq/warden/client"
 	"github.com/wardenhq/warden/internal/monitor"
 )
 
 func newMonitorCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "monitor",
-		Short: "Run the monitor's detectors offline",
+		Short: "Read what the monitor sees, or run its detectors offline",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newMonitorReplayCmd())
+	cmd.AddCommand(newMonitorReplayCmd(), newMonitorAgentsCmd(), newMonitorSeriesCmd())
 	return cmd
+}
+
+func newMonitorAgentsCmd() *cobra.Command {
+	var (
+		r      remote
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "agents",
+		Short: "List the agents the monitor keeps series for",
+		Long: `List the agents (principal ids) the running monitor keeps series for, by id:
+the first and the latest one-minute bucket it keeps of each, and how many
+buckets (a bucket is kept only when the agent was active in it, and for as long
+as the tenant's retention allows). 'warden monitor series AGENT' shows one.
+Operator, admin and auditor keys read it; owner keys name a tenant with
+--tenant.
+
+Exit status: 0 listed (none included), 1 refused (this key may not read the
+monitor), 2 usage, connection or other server errors.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			as, _, err := follow(&pageFlags{all: true}, "monitored agents", func(cursor string) ([]client.MonitorAgent, string, error) {
+				p, err := c.MonitorAgents(cmd.Context(), cursor, 0)
+				if err != nil {
+					return nil, "", err
+				}
+				return p.Agents, p.NextCursor, nil
+			})
+			if err != nil {
+				return refused(err, "this key may not read the monitor", "", "")
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), client.MonitorAgentPage{Agents: as})
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "AGENT\tFIRST BUCKET\tLAST BUCKET\tBUCKETS")
+			for i := range as {
+				a := &as[i]
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", a.Agent, fmtTime(&a.FirstBucket), fmtTime(&a.LastBucket), a.Buckets)
+			}
+			return tw.Flush()
+		},
+	}
+	r.bind(cmd, "tenant (owner keys)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the agents as JSON")
+	return cmd
+}
+
+func metricNames() []string {
+	var names []string
+	for _, m := range monitor.Metrics() {
+		names = append(names, m.String())
+	}
+	return names
+}
+
+func newMonitorSeriesCmd() *cobra.Command {
+	var (
+		r                remote
+		metric, from, to string
+		asJSON           bool
+	)
+	cmd := &cobra.Command{
+		Use:   "series AGENT [--metric M] [--from T] [--to T]",
+		Short: "Show an agent's series of one metric, with its baseline and alerts",
+		Long: `Show what the running monitor saw of one agent (a principal id) for one metric:
+for each one-minute bucket in which the agent was active, the value observed,
+and once the baseline has warmed up, what it expected, the band around it
+(low, high) and the CUSUMs up and down in standard deviations ("-" during the
+warm-up); then the agent's alerts of that metric in the range.
+
+--metric is decisions (the default), denies, approvals_required, rate_limited,
+outcome_failures, distinct_actions, new_actions, spend, latency or
+findings.<family> (secret, pii, injection, jailbreak, unsafe_input,
+exfiltration, tool_poisoning, other). --from and --to bound the buckets to
+[from, to), each an RFC 3339 time or a duration before now (24h); by default
+the six hours before now, and at most a week. With --json the series is printed
+as the API answers it. Operator, admin and auditor keys read it; owner keys
+name a tenant with --tenant.
+
+Exit status: 0 shown (no bucket in the range included), 1 refused (this key may
+not read the monitor) or not found (the monitor keeps no series of the agent),
+2 usage, connection or other server errors.`,
+		Example: `  warden monitor series billing-bot --metric denies --from 24h
+  warden monitor series billing-bot --from 2025-01-06T09:00:00Z --to 2025-01-06T10:00:00Z --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if metric != "" {
+				if _, err := monitor.ParseMetric(metric); err != nil {
+					return &exitError{exitUsage, fmt.Errorf("--metric %q must be one of %s", metric, strings.Join(metricNames(), ", "))}
+				}
+			}
+			f, t, err := timeRange(from, to, time.Now())
+			if err != nil {
+				return err
+			}
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			agent := args[0]
+			s, err := c.AgentSeries(cmd.Context(), agent, client.SeriesQuery{Metric: metric, From: f, To: t})
+			if err != nil {
+				return notFound(err, fmt.Sprintf("agent %q not found: the monitor keeps no series of it in this tenant (see 'warden monitor agents')", agent),
+					"this key may not read the monitor", "", "")
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), s)
+			}
+			return printSeries(cmd.OutOrStdout(), s)
+		},
+	}
+	r.bind(cmd, "tenant (owner keys)")
+	f := cmd.Flags()
+	f.StringVar(&metric, "metric", "", "the metric (default decisions)")
+	f.StringVar(&from, "from", "", "start of the range, inclusive: RFC 3339 or a duration before now (default: six hours before --to)")
+	f.StringVar(&to, "to", "", "end of the range, exclusive: RFC 3339 or a duration before now (default: now)")
+	f.BoolVar(&asJSON, "json", false, "print the series as JSON")
+	return cmd
+}
+
+func printSeries(w io.Writer, s *client.Series) error {
+	fmt.Fprintf(w, "agent %s, metric %s, %s to %s: %s, %s\n", s.Agent, s.Metric, fmtTime(&s.From), fmtTime(&s.To),
+		plural(len(s.Points), "bucket"), plural(len(s.Alerts), "alert"))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "BUCKET\tOBSERVED\tBASELINE\tLOW\tHIGH\tCUSUM UP\tCUSUM DOWN")
+	for i := range s.Points {
+		p := &s.Points[i]
+		cols := []string{"-", "-", "-", "-", "-"}
+		if p.Scored {
+			cols = []string{fmtNum(p.Baseline), fmtNum(p.Low), fmtNum(p.High), fmtNum(p.CUSUMUp), fmtNum(p.CUSUMDown)}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", fmtTime(&p.Bucket), fmtNum(p.Observed), strings.Join(cols, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(s.Alerts) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nalerts:")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ID\tSTATUS\tSEVERITY\tTIME\tDIRECTION\tDETECTOR\tOBSERVED\tBASELINE\tSCORE")
+	for i := range s.Alerts {
+		a := &s.Alerts[i]
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Status, a.Severity, fmtTime(&a.Time), orDash(a.Direction),
+			detectorText(a), fmtNum(a.Observed), fmtNum(a.Baseline), fmtNum(a.Score))
+	}
+	return tw.Flush()
 }
 
 func newMonitorReplayCmd() *cobra.Command {

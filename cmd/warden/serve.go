@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/alerting"
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/controls"
@@ -33,6 +35,7 @@ import (
 	"github.com/wardenhq/warden/internal/scan/detect"
 	"github.com/wardenhq/warden/internal/scan/pii"
 	"github.com/wardenhq/warden/internal/store/postgres"
+	"github.com/wardenhq/warden/internal/watch"
 )
 
 // Defaults of warden serve.
@@ -73,6 +76,17 @@ type serveConfig struct {
 	// RateLimit and RateBurst bound each key's requests per second.
 	RateLimit float64
 	RateBurst int
+	// Monitor runs the monitor job; MonitorHeartbeat, MonitorPoll and
+	// MonitorBucket tune it (the bucket only for tests).
+	Monitor          bool
+	MonitorHeartbeat time.Duration
+	MonitorPoll      time.Duration
+	MonitorVerify    time.Duration
+	MonitorBucket    time.Duration
+	// NotifyAttempts and NotifyRetryDelay shape the retries of a
+	// notification that a receiver refuses.
+	NotifyAttempts   int
+	NotifyRetryDelay time.Duration
 }
 
 func (c *serveConfig) Validate() error {
@@ -100,6 +114,15 @@ func (c *serveConfig) Validate() error {
 	}
 	if c.RateLimit < 0 || c.RateBurst < 0 {
 		return errors.New("--rate-limit and --rate-burst must not be negative")
+	}
+	if c.MonitorHeartbeat < time.Second || c.MonitorPoll < 10*time.Millisecond || c.MonitorVerify < time.Second {
+		return errors.New("--monitor-heartbeat and --monitor-verify must be at least 1s, --monitor-poll at least 10ms")
+	}
+	if c.NotifyAttempts < 1 || c.NotifyAttempts > 20 || c.NotifyRetryDelay < 10*time.Millisecond || c.NotifyRetryDelay > time.Hour {
+		return errors.New("--notify-attempts must be from 1 to 20 and --notify-retry-delay from 10ms to 1h")
+	}
+	if c.MonitorBucket != 0 && (c.MonitorBucket < time.Second || c.MonitorBucket%time.Second != 0) {
+		return errors.New("--monitor-bucket must be a whole number of seconds")
 	}
 	return nil
 }
@@ -163,6 +186,14 @@ time signs checkpoints; it is replaced within seconds if it dies.`,
 	f.StringVar(&c.PhoneRegion, "phone-region", detect.DefaultPhoneRegion, "region of phone numbers written without a country code (scanning)")
 	f.Float64Var(&c.RateLimit, "rate-limit", DefaultRateLimit, "requests per second each API key may make to this replica (0: unlimited); more answer 429 with Retry-After")
 	f.IntVar(&c.RateBurst, "rate-burst", DefaultRateBurst, "requests above --rate-limit a key may make in a burst")
+	f.BoolVar(&c.Monitor, "monitor", true, "run the monitor (one replica at a time): baselines, alerts, heartbeats, log re-verification")
+	f.DurationVar(&c.MonitorHeartbeat, "monitor-heartbeat", watch.DefaultHeartbeat, "how often the monitor writes a monitor.heartbeat entry per tenant (it also closes quiet buckets)")
+	f.DurationVar(&c.MonitorPoll, "monitor-poll", watch.DefaultPoll, "how often the monitor reads new entries")
+	f.DurationVar(&c.MonitorVerify, "monitor-verify", watch.DefaultVerify, "how often the monitor re-verifies each log (incrementally)")
+	f.DurationVar(&c.MonitorBucket, "monitor-bucket", 0, "the monitor's bucket length (default one minute; for tests)")
+	_ = f.MarkHidden("monitor-bucket")
+	f.IntVar(&c.NotifyAttempts, "notify-attempts", notify.DefaultMaxAttempts, "attempts of a notification a receiver refuses (the first included); the result is recorded in the log")
+	f.DurationVar(&c.NotifyRetryDelay, "notify-retry-delay", notify.DefaultBaseDelay, "wait before the first retry of a notification; each further retry waits twice as long")
 	return cmd
 }
 
@@ -285,7 +316,8 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		}
 		return notify.Decode(st.Receivers)
 	}}
-	dispatcher, err := notify.New(notify.Config{OnResult: notices.Record, Logger: logger})
+	dispatcher, err := notify.New(notify.Config{OnResult: notices.Record, Logger: logger,
+		MaxAttempts: c.NotifyAttempts, BaseDelay: c.NotifyRetryDelay, MaxDelay: max(notify.DefaultMaxDelay, c.NotifyRetryDelay)})
 	if err != nil {
 		_ = l.Close(context.Background())
 		return err
@@ -304,6 +336,28 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 	decisions.Approvals = approvals
 	kill := &controls.Service{Ledger: l, Store: db, IDs: ledger.NewIDs(time.Now, rand.Reader)}
 	decisions.Controls = gate.ControlsOf{Service: kill}
+	keys.Routes = alerting.SettingsRoutes{}
+	alerts := &alerting.Service{Ledger: l, Store: db, Controls: kill, Sender: dispatcher, IDs: ledger.NewIDs(time.Now, rand.Reader),
+		Logger: logger, Routing: func(ctx context.Context, tenant string) (json.RawMessage, []notify.Receiver, error) {
+			st, err := keys.Settings(ctx, tenant)
+			if err != nil {
+				return nil, nil, err
+			}
+			rs, err := notify.Decode(st.Receivers)
+			return st.AlertRoutes, rs, err
+		}}
+	monCtx, stopMonitor := context.WithCancel(context.Background())
+	var monWG sync.WaitGroup
+	defer func() { stopMonitor(); monWG.Wait() }()
+	if c.Monitor {
+		job, err := newMonitorJob(c, b, l, alerts, key.verifier, origin, logger)
+		if err != nil {
+			_ = l.Close(context.Background())
+			return err
+		}
+		monWG.Add(1)
+		go func() { defer monWG.Done(); runMonitor(monCtx, b, job, logger) }()
+	}
 	// A tenant made through the API starts, like the default one, with
 	// the built-in default policy.
 	onTenant := func(ctx context.Context, tenant string) error {
@@ -311,6 +365,7 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 	}
 	srv := api.New(api.Config{Store: db, Ledger: l, Origin: origin, VerifierKey: key.verifier, Logger: logger, Metrics: metrics,
 		Gate: decisions, Policies: policies, Scanner: scanner, Access: keys, Approvals: approvals, Controls: kill, OnTenant: onTenant,
+		Alerts: alerts, MonitorStore: db,
 		RateLimit: c.RateLimit, RateBurst: c.RateBurst})
 	hs := &http.Server{
 		Addr:              c.Listen,
@@ -353,6 +408,9 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 	if err := hs.Shutdown(sctx); err != nil {
 		logger.Error("http shutdown", "err", err)
 	}
+	// The monitor checkpoints and stops before the ledger closes.
+	stopMonitor()
+	monWG.Wait()
 	// Deliveries still queued get a few seconds, then are recorded as
 	// abandoned, while the ledger still takes their results.
 	nctx, ncancel := context.WithTimeout(sctx, 5*time.Second)

@@ -75,6 +75,11 @@ const (
 	// clears them.
 	PermControlsRead  Permission = "controls.read"
 	PermControlsWrite Permission = "controls.write"
+	// PermMonitorRead reads what the monitor sees (agents, series) and
+	// the alerts and incidents; PermMonitorWrite acknowledges and
+	// resolves alerts and keeps incidents.
+	PermMonitorRead  Permission = "monitor.read"
+	PermMonitorWrite Permission = "monitor.write"
 )
 
 // permissions is the one table that decides what each role may do. An
@@ -83,15 +88,15 @@ const (
 var permissions = map[Role][]Permission{
 	RoleOwner: {PermLedgerRead, PermEvaluate, PermReceiptsRead, PermPolicyRead, PermPolicyWrite, PermPolicyApprove,
 		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite, PermTenants, PermApprovalsRead, PermApprovalsVote,
-		PermControlsRead, PermControlsWrite},
+		PermControlsRead, PermControlsWrite, PermMonitorRead, PermMonitorWrite},
 	RoleAdmin: {PermLedgerRead, PermEvaluate, PermReceiptsRead, PermPolicyRead, PermPolicyWrite, PermPolicyApprove,
 		PermKeysRead, PermKeysWrite, PermSettingsRead, PermSettingsWrite, PermApprovalsRead, PermApprovalsVote,
-		PermControlsRead, PermControlsWrite},
+		PermControlsRead, PermControlsWrite, PermMonitorRead, PermMonitorWrite},
 	RolePolicyAuthor: {PermPolicyRead, PermPolicyWrite, PermPolicyApprove},
 	RoleApprover:     {PermPolicyRead, PermApprovalsRead, PermApprovalsVote},
-	RoleOperator:     {PermPolicyRead, PermControlsRead, PermControlsWrite},
+	RoleOperator:     {PermPolicyRead, PermControlsRead, PermControlsWrite, PermMonitorRead, PermMonitorWrite},
 	RoleAuditor: {PermLedgerRead, PermReceiptsRead, PermPolicyRead, PermKeysRead, PermSettingsRead, PermApprovalsRead,
-		PermControlsRead},
+		PermControlsRead, PermMonitorRead},
 	RoleAgent: {PermEvaluate, PermReceiptsRead, PermApprovalsRead},
 }
 

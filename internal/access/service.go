@@ -81,6 +81,8 @@ type Service struct {
 	// Receivers checks and redacts notification receivers (nil: settings
 	// take no receivers).
 	Receivers ReceiverRules
+	// Routes checks alert routes (nil: alert_routes cannot be set).
+	Routes RouteRules
 }
 
 func (s *Service) now() time.Time {
@@ -497,8 +499,8 @@ func (s *Service) UpdateSettings(ctx context.Context, actor *Key, tenant string,
 	if err != nil {
 		return out, err
 	}
-	receivers := p.Receivers
-	p.Receivers = nil
+	receivers, routes := p.Receivers, p.AlertRoutes
+	p.Receivers, p.AlertRoutes = nil, nil
 	req.Work = func(_ context.Context, tx ledger.Tx) error {
 		w, err := txOf(tx)
 		if err != nil {
@@ -511,6 +513,15 @@ func (s *Service) UpdateSettings(ctx context.Context, actor *Key, tenant string,
 		next, cs := p.apply(t.Settings)
 		if receivers != nil {
 			c, err := s.receivers(&next, t.Settings.Receivers, receivers)
+			if err != nil {
+				return err
+			}
+			if c != nil {
+				cs = append(cs, *c)
+			}
+		}
+		if routes != nil || (receivers != nil && len(next.AlertRoutes) > 0) {
+			c, err := s.alertRoutes(&next, t.Settings.AlertRoutes, routes)
 			if err != nil {
 				return err
 			}
@@ -562,6 +573,34 @@ func (s *Service) receivers(next *Settings, prev, list json.RawMessage) (*change
 	}
 	next.Receivers = list
 	return &change{"receivers", from, to}, nil
+}
+
+// alertRoutes sets next's routes to list (nil: keep them) after checking
+// them against next's receivers, and returns the change, if any.
+func (s *Service) alertRoutes(next *Settings, prev, list json.RawMessage) (*change, error) {
+	if s.Routes == nil {
+		return nil, invalid("this server raises no alerts: alert_routes cannot be set")
+	}
+	if list == nil {
+		list = prev
+	}
+	if err := s.Routes.Validate(list, next.Receivers); err != nil {
+		return nil, invalid("%v", err)
+	}
+	if sameJSON(list, prev) {
+		return nil, nil
+	}
+	var from, to any = []any{}, []any{}
+	if len(prev) > 0 {
+		if err := json.Unmarshal(prev, &from); err != nil {
+			return nil, err
+		}
+	}
+	if err := json.Unmarshal(list, &to); err != nil {
+		return nil, invalid("alert_routes: %v", err)
+	}
+	next.AlertRoutes = list
+	return &change{"alert_routes", from, to}, nil
 }
 
 // redacted is a receiver list as an entry or an answer may show it.

@@ -49,6 +49,16 @@ type Settings struct {
 	// credentials: answers and entries show them only as Receivers.Redact
 	// returns them.
 	Receivers json.RawMessage `json:"receivers,omitempty"`
+	// AlertRoutes say which receivers hear of which alerts, and which
+	// alerts set a kill switch: a JSON list the alerting package defines
+	// and checks (RouteRules). They hold no credentials.
+	AlertRoutes json.RawMessage `json:"alert_routes,omitempty"`
+}
+
+// RouteRules checks alert routes against the receivers they name; the
+// alerting package provides them.
+type RouteRules interface {
+	Validate(routes, receivers json.RawMessage) error
 }
 
 // ReceiverRules checks, redacts and completes receiver lists; the notify
@@ -116,6 +126,7 @@ type SettingsPatch struct {
 	PolicyApprovals *int             `json:"policy_approvals,omitempty"`
 	DefaultApproval *policy.Approval `json:"default_approval,omitempty"`
 	Receivers       json.RawMessage  `json:"receivers,omitempty"`
+	AlertRoutes     json.RawMessage  `json:"alert_routes,omitempty"`
 }
 
 // apply returns s with the patch applied and the changes it makes.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardenhq/warden/internal/scan"
 )
@@ -174,6 +175,13 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	if apr == "" || apr2 == "" {
 		t.Fatal("require_approval opened no approval request")
 	}
+	// Two alerts (one to acknowledge, one to resolve), an incident, and a
+	// bucket of bot's series, as the monitor would have left them.
+	now := time.Now().UTC()
+	alr := s.raise(t, "default", deniesAlert("bot", now.Truncate(time.Minute))).ID
+	alr2 := s.raise(t, "default", deniesAlert("bot", now.Truncate(time.Minute).Add(-time.Minute))).ID
+	inc := s.openIncident(t, s.admin, `{"title":"probe"}`).ID
+	s.putSeries(t, "default", seriesPoint(t, "bot", now.Truncate(time.Minute).Add(-time.Minute), map[string]float64{"decisions": 1}))
 	// What the server serves, as a request that succeeds for an admin
 	// (for the tenant routes, the owner).
 	served := []struct{ method, path, probe string }{
@@ -225,6 +233,18 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		{"GET", "/v1/approvals/{id}", "/v1/approvals/" + apr},
 		{"POST", "/v1/approvals/{id}/approve", "/v1/approvals/" + apr + "/approve"},
 		{"POST", "/v1/approvals/{id}/reject", "/v1/approvals/" + apr2 + "/reject"},
+		{"GET", "/v1/alerts", "/v1/alerts"},
+		{"GET", "/v1/alerts/{id}", "/v1/alerts/" + alr},
+		{"POST", "/v1/alerts/{id}/ack", "/v1/alerts/" + alr + "/ack"},
+		{"POST", "/v1/alerts/{id}/resolve", "/v1/alerts/" + alr2 + "/resolve"},
+		{"POST", "/v1/incidents", "/v1/incidents"},
+		{"GET", "/v1/incidents", "/v1/incidents"},
+		{"GET", "/v1/incidents/{id}", "/v1/incidents/" + inc},
+		{"POST", "/v1/incidents/{id}/notes", "/v1/incidents/" + inc + "/notes"},
+		{"POST", "/v1/incidents/{id}/links", "/v1/incidents/" + inc + "/links"},
+		{"POST", "/v1/incidents/{id}/resolve", "/v1/incidents/" + inc + "/resolve"},
+		{"GET", "/v1/monitor/agents", "/v1/monitor/agents"},
+		{"GET", "/v1/monitor/agents/{id}/series", "/v1/monitor/agents/bot/series"},
 	}
 	public := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/v1/openapi.json": true}
 	r := s.get(t, "/v1/openapi.json", "", http.StatusOK)
@@ -270,6 +290,16 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 				body = `{"name":"probe","version":1}`
 			case rt.method == "POST" && rt.path == "/v1/controls":
 				body = `{"scope":{"agent":"nobody-2"},"effect":"deny","reason":"probe"}`
+			case rt.path == "/v1/alerts/{id}/resolve":
+				body = `{"comment":"probe"}`
+			case rt.method == "POST" && rt.path == "/v1/incidents":
+				body = `{"title":"probe","alerts":["` + alr + `"],"receipts":["` + rcpt + `"]}`
+			case rt.path == "/v1/incidents/{id}/notes":
+				body = `{"text":"probe"}`
+			case rt.path == "/v1/incidents/{id}/links":
+				body = `{"alerts":["` + alr2 + `"]}`
+			case rt.path == "/v1/incidents/{id}/resolve":
+				body = `{"resolution":"probe"}`
 			case rt.method == "POST" && rt.path == "/v1/policies":
 				body, headers = "name: probe\nrules: [{id: all, effect: allow}]\n", []string{"Content-Type", "application/yaml"}
 			case rt.method == "POST":
@@ -305,6 +335,12 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 			id = apr
 		case strings.HasPrefix(path, "/v1/controls/"):
 			id = s.setControl(t, `{"scope":{"agent":"nobody-3"},"effect":"deny","reason":"probe"}`)
+		case strings.HasPrefix(path, "/v1/alerts/"):
+			id = alr
+		case strings.HasPrefix(path, "/v1/incidents/"):
+			id = inc
+		case strings.HasPrefix(path, "/v1/monitor/agents/"):
+			id = "bot"
 		}
 		probe := strings.NewReplacer("{seq}", "0", "{name}", "probe", "{n}", "1", "{id}", id).Replace(path)
 		r := s.do(t, method, probe, s.admin, strings.NewReader(""))

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/alerting"
 	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/controls"
 	"github.com/wardenhq/warden/internal/event"
@@ -59,6 +60,8 @@ func problemFor(err error) (Problem, bool) {
 	var ae *access.Error
 	var refusal *approval.Refusal
 	var policyRefusal *policy.Refusal
+	var alertConflict *alerting.Conflict
+	var alertInvalid *alerting.Invalid
 	switch {
 	case errors.As(err, &br):
 		p := probBadRequest
@@ -111,8 +114,16 @@ func problemFor(err error) (Problem, bool) {
 		}
 		p.Detail = policyRefusal.Msg
 		return p, false
-	case errors.Is(err, approval.ErrNotFound), errors.Is(err, controls.ErrNotFound):
+	case errors.Is(err, approval.ErrNotFound), errors.Is(err, controls.ErrNotFound), errors.Is(err, alerting.ErrNotFound):
 		return probNotFound, false
+	case errors.As(err, &alertConflict):
+		p := probConflict
+		p.Detail = alertConflict.Msg
+		return p, false
+	case errors.As(err, &alertInvalid):
+		p := probBadRequest
+		p.Detail = alertInvalid.Msg
+		return p, false
 	case errors.Is(err, ledger.ErrNotFound), errors.Is(err, access.ErrNotFound):
 		return probNotFound, false
 	case errors.Is(err, ledger.ErrRange):

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/alerting"
 	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/controls"
 	"github.com/wardenhq/warden/internal/event"
@@ -20,6 +21,7 @@ import (
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/scan"
+	"github.com/wardenhq/warden/internal/watch"
 )
 
 // DefaultMaxBody is the largest request body accepted.
@@ -56,6 +58,10 @@ type Config struct {
 	Approvals *approval.Service
 	// Controls keeps kill switches.
 	Controls *controls.Service
+	// Alerts keeps alerts and incidents; MonitorStore serves the
+	// monitor's series (nil: the routes answer 400).
+	Alerts       *alerting.Service
+	MonitorStore watch.Store
 	// OnTenant prepares a tenant just created (its first policy).
 	OnTenant func(ctx context.Context, tenant string) error
 	// RateLimit is each key's sustained requests per second on this
@@ -152,6 +158,18 @@ func New(cfg Config) *Server {
 		{"POST", "/v1/controls", access.PermControlsWrite, "set a kill switch ({scope: {agent?, action?, session?}, effect, reason, expires_at?}); it binds the next decision on every replica", s.setControl},
 		{"GET", "/v1/controls", access.PermControlsRead, "the kill switches in force", s.listControls},
 		{"DELETE", "/v1/controls/{id}", access.PermControlsWrite, "clear a kill switch", s.clearControl},
+		{"GET", "/v1/alerts", access.PermMonitorRead, "alerts, newest first (?status=&severity=&agent=&metric=&from=&to=), cursor paged", s.listAlerts},
+		{"GET", "/v1/alerts/{id}", access.PermMonitorRead, "one alert", s.getAlert},
+		{"POST", "/v1/alerts/{id}/ack", access.PermMonitorWrite, "acknowledge an alert ({comment?})", s.ackAlert},
+		{"POST", "/v1/alerts/{id}/resolve", access.PermMonitorWrite, "resolve an alert ({comment}); its receivers are told", s.resolveAlert},
+		{"POST", "/v1/incidents", access.PermMonitorWrite, "open an incident ({title, severity?, alerts?, receipts?})", s.openIncident},
+		{"GET", "/v1/incidents", access.PermMonitorRead, "incidents, newest first (?status=open|resolved), cursor paged", s.listIncidents},
+		{"GET", "/v1/incidents/{id}", access.PermMonitorRead, "one incident with its notes and links", s.getIncident},
+		{"POST", "/v1/incidents/{id}/notes", access.PermMonitorWrite, "add a note to an open incident ({text})", s.noteIncident},
+		{"POST", "/v1/incidents/{id}/links", access.PermMonitorWrite, "link alerts and receipts to an open incident ({alerts?, receipts?})", s.linkIncident},
+		{"POST", "/v1/incidents/{id}/resolve", access.PermMonitorWrite, "resolve an incident ({resolution})", s.resolveIncident},
+		{"GET", "/v1/monitor/agents", access.PermMonitorRead, "the agents the monitor has series for, by id, cursor paged", s.listMonitorAgents},
+		{"GET", "/v1/monitor/agents/{id}/series", access.PermMonitorRead, "an agent's series of one metric (?metric=&from=&to=): observed, baseline and band, CUSUMs, alerts", s.agentSeries},
 		{"GET", "/metrics", "", "Prometheus metrics", promhttp.HandlerFor(cfg.Metrics.gatherer, promhttp.HandlerOpts{}).ServeHTTP},
 	}
 	allowed := map[string][]string{}

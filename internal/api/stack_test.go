@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/wardenhq/warden/internal/access"
+	"github.com/wardenhq/warden/internal/alerting"
 	"github.com/wardenhq/warden/internal/api"
 	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/controls"
@@ -63,6 +64,7 @@ type stack struct {
 	access    *access.Service
 	approvals *approval.Service
 	controls  *controls.Service
+	alerts    *alerting.Service
 }
 
 // syncBuffer is a bytes.Buffer the server's goroutines may log into.
@@ -197,10 +199,20 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	g.Approvals = s.approvals
 	s.controls = &controls.Service{Ledger: l, Store: db, IDs: ledger.NewIDs(time.Now, rand.Reader), Clock: opt.clock}
 	g.Controls = gate.ControlsOf{Service: s.controls}
+	s.access.Routes = alerting.SettingsRoutes{}
+	s.alerts = &alerting.Service{Ledger: l, Store: db, Controls: s.controls, Sender: dispatcher, IDs: ledger.NewIDs(time.Now, rand.Reader),
+		Clock: opt.clock, Logger: logger, Routing: func(ctx context.Context, tenant string) (json.RawMessage, []notify.Receiver, error) {
+			st, err := s.access.Settings(ctx, tenant)
+			if err != nil {
+				return nil, nil, err
+			}
+			rs, err := notify.Decode(st.Receivers)
+			return st.AlertRoutes, rs, err
+		}}
 	onTenant := func(ctx context.Context, tenant string) error {
 		return s.policies.EnsureActive(ctx, tenant, event.ActorSystem, policy.BuiltinDefault())
 	}
-	s.srv = api.New(api.Config{Store: db, Ledger: l, Origin: testOrigin, VerifierKey: vkey,
+	s.srv = api.New(api.Config{Alerts: s.alerts, MonitorStore: db, Store: db, Ledger: l, Origin: testOrigin, VerifierKey: vkey,
 		Logger: logger, Metrics: metrics, MaxBody: opt.maxBody, Gate: g, Policies: s.policies, Scanner: opt.scanner,
 		Access: s.access, Approvals: s.approvals, Controls: s.controls, OnTenant: onTenant, RateLimit: opt.rateLimit, RateBurst: opt.rateBurst, Clock: opt.clock})
 	s.hs = httptest.NewServer(s.srv.Handler())

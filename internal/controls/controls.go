@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +70,10 @@ func (c *Control) Matches(req *policy.Request) bool {
 
 // ErrNotFound is what stores return for an unknown switch.
 var ErrNotFound = errors.New("control not found")
+
+// ErrExists is what stores return for a switch whose id is taken (set
+// before, cleared or not): a Spec with an ID is set at most once.
+var ErrExists = errors.New("control already set")
 
 // Tx is what switches need of an append transaction (the tenant's).
 type Tx interface {
@@ -165,6 +170,10 @@ func (s *Service) now() time.Time {
 
 // Spec is a switch to set.
 type Spec struct {
+	// ID, if set, is the switch's id (a "ctl_" id): setting it again
+	// fails with ErrExists, so that a caller that may retry (an alert
+	// route after a restart) sets it once. Empty: a new id.
+	ID      string
 	Scope   Scope
 	Effect  string
 	Reason  string
@@ -193,7 +202,13 @@ func (s *Service) Set(ctx context.Context, tenant, actor string, sp Spec) (*Cont
 			return nil, &Invalid{fmt.Sprintf("scope.%s: %v", g.name, err)}
 		}
 	}
-	c := &Control{ID: s.IDs.New("ctl"), Tenant: tenant, Scope: sp.Scope, Effect: sp.Effect, Reason: sp.Reason, Created: now, By: actor}
+	id := sp.ID
+	if id == "" {
+		id = s.IDs.New("ctl")
+	} else if !strings.HasPrefix(id, "ctl_") || len(id) > 64 {
+		return nil, &Invalid{"a chosen switch id must start with ctl_ and have at most 64 bytes"}
+	}
+	c := &Control{ID: id, Tenant: tenant, Scope: sp.Scope, Effect: sp.Effect, Reason: sp.Reason, Created: now, By: actor}
 	if sp.Expires != nil {
 		e := sp.Expires.UTC().Truncate(time.Microsecond)
 		c.Expires = &e

@@ -41,6 +41,17 @@ const (
 
 	KindControlSet     = "control.set"
 	KindControlCleared = "control.cleared"
+
+	KindAlertRaised       = "alert.raised"
+	KindAlertAcknowledged = "alert.acknowledged"
+	KindAlertResolved     = "alert.resolved"
+
+	KindIncidentOpened   = "incident.opened"
+	KindIncidentNoted    = "incident.noted"
+	KindIncidentLinked   = "incident.linked"
+	KindIncidentResolved = "incident.resolved"
+
+	KindMonitorHeartbeat = "monitor.heartbeat"
 )
 
 // PolicyVersion records a new version of a named policy. The source is in
@@ -181,6 +192,79 @@ type ControlCleared struct {
 	ControlID string `json:"control_id"`
 }
 
+// AlertRaised records an alert of the monitor: what it saw (the bucket
+// that ended at Time, the observed value and what the baseline expected)
+// and the routes that matched it. Numbers are finite.
+type AlertRaised struct {
+	AlertID   string  `json:"alert_id"`
+	Time      string  `json:"time"`
+	Agent     string  `json:"agent,omitempty"`
+	Metric    string  `json:"metric"`
+	Direction string  `json:"direction,omitempty"`
+	Severity  string  `json:"severity"`
+	Detector  string  `json:"detector"`
+	Rule      string  `json:"rule,omitempty"`
+	Observed  float64 `json:"observed"`
+	Baseline  float64 `json:"baseline"`
+	Score     float64 `json:"score"`
+	Message   string  `json:"message,omitempty"`
+	// Routes are the tenant's alert routes that matched.
+	Routes []string `json:"routes,omitempty"`
+	// Controls are the kill switches those routes set (their control.set
+	// entries come first).
+	Controls []string `json:"controls,omitempty"`
+}
+
+// AlertChanged records an operator acknowledging or resolving an alert.
+type AlertChanged struct {
+	AlertID string `json:"alert_id"`
+	Status  string `json:"status"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// IncidentOpened records a new incident.
+type IncidentOpened struct {
+	IncidentID string   `json:"incident_id"`
+	Title      string   `json:"title"`
+	Severity   string   `json:"severity"`
+	Alerts     []string `json:"alerts,omitempty"`
+	Receipts   []string `json:"receipts,omitempty"`
+}
+
+// IncidentNoted records a note on an incident.
+type IncidentNoted struct {
+	IncidentID string `json:"incident_id"`
+	Text       string `json:"text"`
+}
+
+// IncidentLinked records alerts and receipts linked to an incident.
+type IncidentLinked struct {
+	IncidentID string   `json:"incident_id"`
+	Alerts     []string `json:"alerts,omitempty"`
+	Receipts   []string `json:"receipts,omitempty"`
+}
+
+// IncidentResolved records how an incident ended.
+type IncidentResolved struct {
+	IncidentID string `json:"incident_id"`
+	Resolution string `json:"resolution"`
+}
+
+// MonitorHeartbeat records that the monitor ran: the last entry of the
+// tenant's log it had read (Through; -1 for none), how many agents it
+// follows, and its latest verification of the log (VerifiedSize entries
+// recomputed and matched against the signed checkpoints, VerifyOK false
+// after a failure, which is also an alert). Its time closes the
+// monitor's buckets that ended before it.
+type MonitorHeartbeat struct {
+	Through      int64  `json:"through"`
+	Agents       int    `json:"agents"`
+	Observations int64  `json:"observations"`
+	VerifiedSize int64  `json:"verified_size"`
+	VerifyOK     bool   `json:"verify_ok"`
+	Version      string `json:"version,omitempty"`
+}
+
 // NotificationResult records how the delivery of one notification to one
 // receiver ended (never the receiver's URL or secret).
 type NotificationResult struct {
@@ -245,6 +329,9 @@ type Decision struct {
 	Policy       *PolicyRef        `json:"policy,omitempty"`
 	ControlsSeen int64             `json:"controls_version,omitempty"`
 	RetryAfterMs int64             `json:"retry_after_ms,omitempty"`
+	// Spend is what an allowed decision counted against the policy's
+	// budgets (the monitor's spend).
+	Spend int64 `json:"spend,omitempty"`
 	// ApprovalID is the approval request a require_approval opened, or the
 	// approved one an allow by authorization used.
 	ApprovalID string `json:"approval_id,omitempty"`
@@ -332,6 +419,17 @@ var registry = map[string]reflect.Type{
 
 	KindControlSet:     reflect.TypeFor[ControlSet](),
 	KindControlCleared: reflect.TypeFor[ControlCleared](),
+
+	KindAlertRaised:       reflect.TypeFor[AlertRaised](),
+	KindAlertAcknowledged: reflect.TypeFor[AlertChanged](),
+	KindAlertResolved:     reflect.TypeFor[AlertChanged](),
+
+	KindIncidentOpened:   reflect.TypeFor[IncidentOpened](),
+	KindIncidentNoted:    reflect.TypeFor[IncidentNoted](),
+	KindIncidentLinked:   reflect.TypeFor[IncidentLinked](),
+	KindIncidentResolved: reflect.TypeFor[IncidentResolved](),
+
+	KindMonitorHeartbeat: reflect.TypeFor[MonitorHeartbeat](),
 }
 
 // Kinds returns every registered kind, sorted.

@@ -11,7 +11,11 @@ import (
 type Outcome struct {
 	ReceiptID   string `json:"receipt_id"`
 	DecisionSeq int64  `json:"decision_seq"`
-	Status      string `json:"status"` // succeeded or failed
+	// Agent and Action are the decision's principal id and action type,
+	// so that a reader of the log (the monitor) needs no lookup.
+	Agent  string `json:"agent,omitempty"`
+	Action string `json:"action,omitempty"`
+	Status string `json:"status"` // succeeded or failed
 	// Output is the action's output as reported, with every finding
 	// redacted once scanning runs on outcomes.
 	Output     any               `json:"output,omitempty"`

@@ -263,7 +263,8 @@ func (g *Gate) decideOnce(ctx context.Context, tenant, actor string, req *policy
 		entry.Work = func(_ context.Context, tx ledger.Tx) error {
 			eff, rs := effect, reasons
 			var retry time.Duration
-			body.ControlsSeen = seen
+			var spend int64
+			body.ControlsSeen, body.Spend = seen, 0
 			if rechecker != nil {
 				// A switch set since the check binds this decision too.
 				hit, version, err := rechecker.Recheck(tx, req, seen)
@@ -292,7 +293,7 @@ func (g *Gate) decideOnce(ctx context.Context, tenant, actor string, req *policy
 				if err != nil {
 					return err
 				}
-				eff, rs, retry = v.Effect, append(append([]policy.Reason(nil), v.Reasons...), rs...), v.RetryAfter
+				eff, rs, retry, spend = v.Effect, append(append([]policy.Reason(nil), v.Reasons...), rs...), v.RetryAfter, v.Spend
 			}
 			body.ApprovalID = ""
 			switch {
@@ -310,6 +311,9 @@ func (g *Gate) decideOnce(ctx context.Context, tenant, actor string, req *policy
 			}
 			d.Effect, d.Reasons = eff, rs
 			body.RetryAfterMs = retry.Milliseconds()
+			if eff == policy.Allow {
+				body.Spend = spend
+			}
 			index.Decision = eff
 			record()
 			return nil

@@ -56,7 +56,7 @@ func (g *Gate) Outcome(ctx context.Context, tenant, actor, receiptID string, o *
 		case r.HasOutcome():
 			return fmt.Errorf("%w: receipt %s has an outcome already (seq %d)", ErrOutcomeConflict, receiptID, r.OutcomeSeq)
 		}
-		body.DecisionSeq = r.Seq
+		body.DecisionSeq, body.Agent, body.Action = r.Seq, r.Agent, r.Action
 		return w.SetOutcome(receiptID, tx.Head().Size, o.Status)
 	}
 	ack, err := g.Ledger.Append(ctx, tenant, req)

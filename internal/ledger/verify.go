@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -338,4 +339,57 @@ func (v *Verifier) Finish() *Report {
 		r.Trusted = v.trusted.Size
 	}
 	return r
+}
+
+// AddRecord checks the next record as a store holds it: its entry, its
+// stored hashes and its index columns (the checks of VerifyStore).
+func (v *Verifier) AddRecord(r *Record) *Failure {
+	if v.fail != nil {
+		return v.fail
+	}
+	p := prepare(r.Data)
+	if f := v.add(p, r.Hashes); f != nil {
+		return f
+	}
+	return v.checkIndex(r, p.entry)
+}
+
+// AddCheckpoints gives a verifier that is following a growing log the
+// checkpoints signed since it started. Those of a size it has passed
+// cannot be checked any more (it keeps only the current tree) and are
+// ignored; those of its current size are checked now, the others when
+// the log reaches their size. It returns the first failure.
+func (v *Verifier) AddCheckpoints(notes [][]byte) *Failure {
+	if v.fail != nil {
+		return v.fail
+	}
+	added := false
+	for _, msg := range notes {
+		size, err := peekSize(msg)
+		if err != nil {
+			v.failAt(-1, CheckCheckpoint, fmt.Sprintf("unreadable checkpoint: %v", err))
+			return v.fail
+		}
+		if size < v.size || (size == v.size && v.checkedAt(size)) {
+			continue
+		}
+		if _, known := v.cps[size]; !known {
+			v.sizes = append(v.sizes, size)
+			added = true
+		}
+		if !slices.ContainsFunc(v.cps[size], func(b []byte) bool { return bytes.Equal(b, msg) }) {
+			v.cps[size] = append(v.cps[size], msg)
+		}
+	}
+	if added {
+		rest := v.sizes[v.next:]
+		sort.Slice(rest, func(i, j int) bool { return rest[i] < rest[j] })
+	}
+	v.checkSize()
+	return v.fail
+}
+
+// checkedAt reports whether the checkpoints of size were checked already.
+func (v *Verifier) checkedAt(size int64) bool {
+	return v.next > 0 && v.sizes[v.next-1] == size
 }

@@ -66,6 +66,10 @@ type Verdict struct {
 	Reasons []policy.Reason
 	// RetryAfter is when a rate_limited request may succeed.
 	RetryAfter time.Duration
+	// Spend is what an allowed decision counted against its budgets (the
+	// largest amount, when several budgets count the same action): what
+	// the monitor follows as the agent's spend.
+	Spend int64
 }
 
 // Counter applies limits and session rules inside an append transaction;
@@ -143,6 +147,9 @@ func Apply(tx Tx, p *policy.Policy, req *policy.Request, effect string, now time
 	for _, u := range uses {
 		if err := tx.AddLimitEvent(u.Counter, now, u.Amount); err != nil {
 			return nil, fmt.Errorf("limit %s: %w", u.ID, err)
+		}
+		if u.Budget {
+			v.Spend = max(v.Spend, u.Amount)
 		}
 	}
 	if rules != nil && session != "" {

@@ -51,6 +51,22 @@ const (
 	// than a rate's, and small deviations that last are worth less. The
 	// fast CUSUM, for large shifts, is left alone.
 	DefaultCountFactor = 1.25
+	// DefaultDenseEvents is how many events (or values) a bucket must be
+	// expected to hold for the slow CUSUM to decide at DenseH: from
+	// there a metric is close to normal, and the 1σ must applies.
+	DefaultDenseEvents = 10.0
+	// DefaultDenseH is the slow CUSUM's decision interval where a bucket
+	// holds DenseEvents: a 1σ shift of a normal value then takes about
+	// 13 buckets on average instead of 17. 6 broke the false alarm must
+	// on two seeds of three; 7 left more 1σ shifts late.
+	DefaultDenseH = 6.5
+	// DefaultSeasonAlpha is the weight of a count's daily cycle fit: a
+	// memory of about a day (season.go).
+	DefaultSeasonAlpha = 1.0 / 1440
+	// DefaultSeasonPrior is how many buckets of no cycle the fit starts
+	// from: it holds the cycle near zero until a part of it has been
+	// seen.
+	DefaultSeasonPrior = 30.0
 	// DefaultWarmUp is how many buckets with exposure a metric's baseline
 	// learns from before its detectors run.
 	DefaultWarmUp = 30
@@ -128,16 +144,23 @@ type Config struct {
 	MaxZ            float64
 	DownFactor      float64
 	CountFactor     float64
-	WarmUp          int
-	Lag             int
-	CountLag        int
-	MinRun          int
-	MinExcess       float64
-	Rules           []Rule
-	RuleClear       int
-	SeenRotate      int
-	IdleEvict       int
-	MaxAgents       int
+	DenseEvents     float64
+	DenseH          float64
+	// Season is the cycle a count's level follows (0: none), in whole
+	// buckets.
+	Season      time.Duration
+	SeasonAlpha float64
+	SeasonPrior float64
+	WarmUp      int
+	Lag         int
+	CountLag    int
+	MinRun      int
+	MinExcess   float64
+	Rules       []Rule
+	RuleClear   int
+	SeenRotate  int
+	IdleEvict   int
+	MaxAgents   int
 }
 
 // DefaultConfig returns the defaults.
@@ -145,6 +168,7 @@ func DefaultConfig() Config {
 	return Config{
 		Bucket: DefaultBucket, Alpha: DefaultAlpha, MemoryEvents: DefaultMemoryEvents, RateAlpha: DefaultRateAlpha, DispersionAlpha: DefaultDispersionAlpha,
 		K: DefaultK, H: DefaultH, FastK: DefaultFastK, FastH: DefaultFastH, MaxZ: DefaultMaxZ, DownFactor: DefaultDownFactor, CountFactor: DefaultCountFactor,
+		DenseEvents: DefaultDenseEvents, DenseH: DefaultDenseH, Season: DefaultSeason, SeasonAlpha: DefaultSeasonAlpha, SeasonPrior: DefaultSeasonPrior,
 		WarmUp: DefaultWarmUp, Lag: DefaultLag, CountLag: DefaultCountLag, MinRun: DefaultMinRun, MinExcess: DefaultMinExcess,
 		Rules: DefaultRules(), RuleClear: DefaultRuleClear, SeenRotate: DefaultSeenRotate,
 		IdleEvict: DefaultIdleEvict, MaxAgents: DefaultMaxAgents,
@@ -173,7 +197,7 @@ func (c *Config) Validate() error {
 	for _, a := range []struct {
 		name string
 		v    float64
-	}{{"alpha", c.Alpha}, {"rate alpha", c.RateAlpha}, {"dispersion alpha", c.DispersionAlpha}} {
+	}{{"alpha", c.Alpha}, {"rate alpha", c.RateAlpha}, {"dispersion alpha", c.DispersionAlpha}, {"season alpha", c.SeasonAlpha}} {
 		if !(a.v > 0 && a.v < 1) {
 			return bad("%s %v is not in (0, 1)", a.name, a.v)
 		}
@@ -181,10 +205,19 @@ func (c *Config) Validate() error {
 	for _, p := range []struct {
 		name string
 		v    float64
-	}{{"k", c.K}, {"h", c.H}, {"fast k", c.FastK}, {"fast h", c.FastH}} {
+	}{{"k", c.K}, {"h", c.H}, {"dense h", c.DenseH}, {"fast k", c.FastK}, {"fast h", c.FastH}} {
 		if !(p.v > 0 && p.v < 100) {
 			return bad("%s %v is not in (0, 100)", p.name, p.v)
 		}
+	}
+	if !(c.DenseEvents >= 0 && c.DenseEvents <= 1e6) {
+		return bad("dense events %v is not in [0, 1e6]", c.DenseEvents)
+	}
+	if c.Season != 0 && (c.Season < 4*c.Bucket || c.Season%c.Bucket != 0) {
+		return bad("season %s is not 0 or a whole number of buckets, at least 4", c.Season)
+	}
+	if !(c.SeasonPrior > 0 && c.SeasonPrior <= 1e6) {
+		return bad("season prior %v is not in (0, 1e6]", c.SeasonPrior)
 	}
 	if !(c.MemoryEvents >= 1 && c.MemoryEvents <= 1e6) {
 		return bad("memory events %v is not in [1, 1e6]", c.MemoryEvents)

@@ -33,6 +33,10 @@ const minLogVar = 1e-4
 // that it drains in bounded time once a shift ends or is absorbed.
 const capFactor = 2
 
+// minCycleRatio is the least fraction of a count's level its forecast
+// keeps at the trough of a fitted cycle.
+const minCycleRatio = 0.1
+
 type detector struct {
 	Warm int32 // buckets with exposure absorbed into the baseline
 	// Next is the first bucket the baseline has not absorbed: after the
@@ -54,6 +58,13 @@ type detector struct {
 
 	Up, Down, FastUp, FastDown float64
 	Runs                       [2]run // up, down
+
+	// Clock counts the buckets a count's detector has been shown, learnt
+	// in the warm-up or scored: its cycle's time (season.go). Every
+	// bucket of a count has exposure, so the clock misses none.
+	Clock int64
+	// Season is a count's daily cycle, nil until it learns a bucket.
+	Season *season
 }
 
 // run is one side's current excursion above zero.
@@ -97,7 +108,10 @@ func (d *detector) predict(k kind, s sample, c *Config) prediction {
 		if d.D3 > 0 {
 			kappa = max(0, (d.D1-d.D2)/d.D3)
 		}
-		mu := d.A + priorEvents*a
+		level := d.A + priorEvents*a
+		// The cycle may take the forecast down to a tenth of the level,
+		// not to nothing: a fitted trough is not a certainty of silence.
+		mu := max(level+d.Season.cycle(d.Clock, c), level*minCycleRatio)
 		v := mu + kappa*mu*mu
 		return prediction{count: newCountModel(mu, v), mean: mu, variance: v, baseline: mu}
 	case proportionKind, rateKind:
@@ -149,15 +163,29 @@ func (d *detector) absorb(k kind, s sample, c *Config) {
 	}
 	switch k {
 	case countKind:
+		// The bucket's time: in the warm-up the bucket just closed, after
+		// it the one closed CountLag buckets ago.
+		i := d.Clock - int64(c.CountLag)
+		if int(d.Warm) < c.WarmUp {
+			i = d.Clock
+			d.Clock++
+		}
+		cyc := d.Season.cycle(i, c)
+		if c.Season > 0 {
+			if d.Season == nil {
+				d.Season = &season{}
+			}
+			d.Season.learn(i, s.x, c)
+		}
 		if d.Warm == 0 {
-			d.A = s.x
+			d.A = max(0, s.x-cyc)
 			break
 		}
 		a := max(d.countAlpha(c), 1/float64(d.Warm+1))
 		ad := max(c.DispersionAlpha, 1/float64(d.Warm))
 		// The noise is that of the forecast the bucket was scored
 		// with, a lag ahead; in the warm-up, of the next-bucket one.
-		center := d.A
+		center := max(d.A+cyc, d.A*minCycleRatio)
 		if s.expect > 0 {
 			center = s.expect
 		}
@@ -165,7 +193,8 @@ func (d *detector) absorb(k kind, s sample, c *Config) {
 		d.D1 += ad * (e*e - d.D1)
 		d.D2 += ad * (center - d.D2)
 		d.D3 += ad * (center*center - d.D3)
-		d.A += a * (s.x - d.A)
+		// The level learns what the cycle does not explain.
+		d.A = max(0, d.A+a*(s.x-cyc-d.A))
 	case proportionKind, rateKind:
 		if d.Warm > 0 {
 			ad := max(c.DispersionAlpha, 1/float64(d.Warm))
@@ -229,17 +258,34 @@ const (
 // step runs the CUSUMs on a bucket's score and returns what alerts. It
 // does not touch the baseline.
 func (d *detector) step(k kind, s sample, p prediction, c *Config) []firing {
+	if k == countKind {
+		d.Clock++
+	}
 	h, fh := c.H, c.FastH
+	hcap := max(c.H, c.DenseH)
+	// Where a bucket holds DenseEvents events (or values) the slow
+	// CUSUM decides at DenseH: there the metric is close to normal and
+	// a 1σ shift can be found in the 15 buckets, which h = H
+	// (17 on average) cannot; a sparser bucket keeps H, since there no
+	// h the false alarms allow finds a 1σ shift that soon.
+	events := p.mean
+	if k == logNormalKind {
+		events = s.n
+	}
+	if events >= c.DenseEvents {
+		h = c.DenseH
+	}
 	if k == countKind {
 		h *= c.CountFactor
+		hcap *= c.CountFactor
 	}
 	// One bucket adds at most what a score of MaxZ adds to the slow
 	// CUSUM, to either.
 	limit := c.MaxZ - c.K
 	down := c.DownFactor
-	d.Up = min(capFactor*h, max(0, d.Up+increment(k, s, p, 2*c.K, limit)))
+	d.Up = min(capFactor*hcap, max(0, d.Up+increment(k, s, p, 2*c.K, limit)))
 	d.FastUp = min(capFactor*fh, max(0, d.FastUp+increment(k, s, p, 2*c.FastK, limit)))
-	d.Down = min(capFactor*h*down, max(0, d.Down+increment(k, s, p, -2*c.K, limit)))
+	d.Down = min(capFactor*hcap*down, max(0, d.Down+increment(k, s, p, -2*c.K, limit)))
 	d.FastDown = min(capFactor*fh*down, max(0, d.FastDown+increment(k, s, p, -2*c.FastK, limit)))
 
 	var out []firing

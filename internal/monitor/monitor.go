@@ -27,6 +27,9 @@ type Monitor struct {
 	agents  map[string]*agent
 	order   []*agent // first-seen order: alerts of a bucket follow it
 	stats   Stats
+
+	series bool    // RecordSeries
+	points []Point // recorded since TakeSeries
 }
 
 // Stats counts what the monitor took in.
@@ -221,10 +224,13 @@ func (m *Monitor) closeAgent(a *agent, b int64, alerts []Alert) []Alert {
 		if int(d.Warm) < c.WarmUp {
 			d.absorb(metric.kind(), s, c)
 			d.Next = b + 1
+			if m.series && rec.active() {
+				m.notePoint(a, metric, s, nil, d, end)
+			}
 			continue
 		}
 		if s.n > 0 {
-			alerts = m.score(a, d, metric, s, held, end, alerts)
+			alerts = m.score(a, d, metric, s, held, end, alerts, m.series && rec.active())
 		}
 	}
 	return m.applyRules(a, &rec, end, alerts)
@@ -232,14 +238,18 @@ func (m *Monitor) closeAgent(a *agent, b int64, alerts []Alert) []Alert {
 
 // score runs the detectors of agent a's metric on the bucket that ends
 // at end (s), noting the counts' forecasts in held, its ring entry.
-func (m *Monitor) score(a *agent, d *detector, metric Metric, s sample, held *bucket, end time.Time, alerts []Alert) []Alert {
+func (m *Monitor) score(a *agent, d *detector, metric Metric, s sample, held *bucket, end time.Time, alerts []Alert, point bool) []Alert {
 	c := &m.cfg
 	k := metric.kind()
 	p := d.predict(k, s, c)
 	if k == countKind {
 		held.Expect[countIndex(metric)] = p.mean
 	}
-	for _, f := range d.step(k, s, p, c) {
+	fired := d.step(k, s, p, c)
+	if point {
+		m.notePoint(a, metric, s, &p, d, end)
+	}
+	for _, f := range fired {
 		al := Alert{Time: end, Tenant: a.Tenant, Agent: a.Agent, Metric: metric.String(),
 			Direction: Up, Severity: SeverityWarning, Detector: f.detector,
 			Observed: observed(k, s), Baseline: p.baseline, Score: f.score}

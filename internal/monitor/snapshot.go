@@ -20,7 +20,7 @@ import (
 // The encoding is gob behind a version line; floats round-trip exactly.
 
 // snapshotMagic starts every snapshot; the digit is the format version.
-const snapshotMagic = "warden-monitor-snapshot 1\n"
+const snapshotMagic = "warden-monitor-snapshot 2\n"
 
 // MaxSnapshotBytes bounds what Restore reads.
 const MaxSnapshotBytes = 1 << 30

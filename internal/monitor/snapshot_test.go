@@ -165,7 +165,7 @@ func TestMonitorRestoreRejects(t *testing.T) {
 	}{
 		{"empty", nil},
 		{"no version line", snap[len(snapshotMagic):]},
-		{"other version", append([]byte("warden-monitor-snapshot 2\n"), snap[len(snapshotMagic):]...)},
+		{"other version", append([]byte("warden-monitor-snapshot 1\n"), snap[len(snapshotMagic):]...)},
 		{"truncated", snap[:len(snap)/2]},
 		{"trailing data", append(append([]byte(nil), snap...), 0)},
 	}

@@ -156,7 +156,9 @@ func (d *Dispatcher) attempt(dl *delivery) outcome {
 	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set(HeaderEvent, dl.m.Kind)
 	req.Header.Set(HeaderDelivery, dl.id)
-	if dl.r.Kind == KindWebhook {
+	// Validate let a secret through only for the kinds that sign: always
+	// for webhooks, when one is set for Alertmanager receivers.
+	if dl.r.Secret != "" {
 		ts := strconv.FormatInt(d.cfg.Now().Unix(), 10)
 		req.Header.Set(HeaderTimestamp, ts)
 		req.Header.Set(HeaderSignature, Sign(dl.r.Secret, ts, dl.body))

@@ -120,7 +120,7 @@ func (d *Dispatcher) Send(ctx context.Context, receivers []Receiver, m Message) 
 	}
 	var ds []*delivery
 	var failed []Result
-	bodies := map[string][]byte{} // by receiver kind
+	bodies := map[string][]byte{} // by bodyKey
 	for _, r := range receivers {
 		if !r.Wants(m.Kind) {
 			continue
@@ -128,9 +128,9 @@ func (d *Dispatcher) Send(ctx context.Context, receivers []Receiver, m Message) 
 		dl := &delivery{r: r, m: m, id: d.cfg.NewID()}
 		err := r.Validate()
 		if err == nil {
-			if dl.body = bodies[r.Kind]; dl.body == nil {
-				dl.body, err = body(r.Kind, m)
-				bodies[r.Kind] = dl.body
+			if dl.body = bodies[bodyKey(r)]; dl.body == nil {
+				dl.body, err = body(r, m)
+				bodies[bodyKey(r)] = dl.body
 			}
 		}
 		if err != nil {

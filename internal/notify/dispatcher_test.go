@@ -604,6 +604,8 @@ func TestNoSecretsShown(t *testing.T) {
 		webhook("unreachable", closed.URL+"/hook?token="+queryToken),
 		{Name: "slack-unreachable", Kind: KindSlack, URL: closed.URL + "/services/T0/B0/" + slackToken},
 		{Name: "slack-failing", Kind: KindSlack, URL: failing.URL + "/services/T0/B0/" + slackToken},
+		{Name: "am-failing", Kind: KindAlertmanager, URL: failing.URL + "/hook?token=" + queryToken, Secret: testSecret},
+		{Name: "am-unreachable", Kind: KindAlertmanager, URL: closed.URL + "/hook?token=" + queryToken},
 		short,
 	}
 	if err := h.d.Send(t.Context(), rs, testMessage("apr_01")); err != nil {

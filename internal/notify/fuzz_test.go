@@ -78,9 +78,10 @@ func FuzzParseRetryAfter(f *testing.F) {
 	})
 }
 
-// FuzzPayload renders arbitrary messages: both bodies are JSON, Slack's
+// FuzzPayload renders arbitrary messages: every body is JSON, Slack's
 // stay within its limits and keep the message's text from forming
-// mentions or links.
+// mentions or links, and Alertmanager's, for every message kind, hold one
+// alert whose labels are all label names, the fixed ones unchanged.
 func FuzzPayload(f *testing.F) {
 	f.Fuzz(func(t *testing.T, title, text, key, value string) {
 		m := testMessage("apr_01")
@@ -89,10 +90,15 @@ func FuzzPayload(f *testing.F) {
 		if m.Validate() != nil {
 			return
 		}
-		if b, err := body(KindWebhook, m); err != nil || !json.Valid(b) {
+		if b, err := body(Receiver{Kind: KindWebhook}, m); err != nil || !json.Valid(b) {
 			t.Fatalf("webhook body = %s, %v", b, err)
 		}
-		b, err := body(KindSlack, m)
+		for _, kind := range Kinds() {
+			m := m
+			m.Kind = kind
+			checkAlertmanagerBody(t, m)
+		}
+		b, err := body(Receiver{Kind: KindSlack}, m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,4 +124,42 @@ func FuzzPayload(f *testing.F) {
 			}
 		}
 	})
+}
+
+func checkAlertmanagerBody(t *testing.T, m Message) {
+	t.Helper()
+	b, err := body(alertmanager("am", "https://am.example/"), m)
+	if err != nil {
+		t.Fatalf("alertmanager body(%s) = %v", m.Kind, err)
+	}
+	var got alertmanagerBody
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("decode alertmanager body %s: %v", b, err)
+	}
+	if len(got.Alerts) != 1 {
+		t.Fatalf("alertmanager body has %d alerts, want 1", len(got.Alerts))
+	}
+	a := got.Alerts[0]
+	for k := range a.Labels {
+		if !labelName(k) {
+			t.Fatalf("alertmanager label %q is not a label name", k)
+		}
+	}
+	if a.Labels["alertname"] != alertName(m.Kind) || a.Labels["tenant"] != m.Tenant || a.Labels["kind"] != m.Kind {
+		t.Fatalf("alertmanager labels = %v, want alertname, tenant and kind of %v", a.Labels, m.LogValue())
+	}
+	for k, v := range m.Fields {
+		switch k {
+		case "alertname", "tenant", "kind":
+			continue // fixed, checked above
+		}
+		if got, ok := a.Labels[k]; ok != labelName(k) || ok && utf8.ValidString(v) && got != v {
+			t.Fatalf("alertmanager label %q = %q, %v; want it iff a label name, of value %q", k, got, ok, v)
+		}
+	}
+	if want := m.Kind == EventAlertResolved; (a.Status == "resolved") != want || got.Status != a.Status || a.EndsAt.IsZero() == want {
+		t.Fatalf("alertmanager status %s (alert %s, ends %s) for kind %s", got.Status, a.Status, a.EndsAt, m.Kind)
+	}
 }

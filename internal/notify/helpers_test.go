@@ -39,8 +39,28 @@ func testMessage(id string) Message {
 	}
 }
 
+// testAlert is a message of the monitor's: kind EventAlertRaised or
+// EventAlertResolved.
+func testAlert(kind, id string) Message {
+	return Message{
+		Kind: kind, Tenant: "acme", ID: id,
+		Title: "Error rate of billing-bot above 5%",
+		Text:  "7.2% of billing-bot's actions failed in the last 10 minutes",
+		Fields: map[string]string{
+			"agent": "billing-bot", "metric": "error_rate", "severity": "critical", "detector": "threshold",
+		},
+		Link: "https://warden.example/alerts/" + id,
+		At:   testNow,
+	}
+}
+
 func webhook(name, url string) Receiver {
 	return Receiver{Name: name, Kind: KindWebhook, URL: url, Secret: testSecret}
+}
+
+// alertmanager is an alertmanager receiver without a secret.
+func alertmanager(name, url string) Receiver {
+	return Receiver{Name: name, Kind: KindAlertmanager, URL: url}
 }
 
 // timers replaces time.AfterFunc. In immediate mode it records the delay

@@ -19,23 +19,35 @@ type webhookBody struct {
 	Message
 }
 
-// body encodes m as a receiver of kind k receives it.
-func body(kind string, m Message) ([]byte, error) {
+// body encodes m as r receives it. Only r's kind and, for Alertmanager,
+// whose format names the receiver, r's name matter (see bodyKey).
+func body(r Receiver, m Message) ([]byte, error) {
 	m.At = m.At.UTC()
 	var v any
-	switch kind {
+	switch r.Kind {
 	case KindWebhook:
 		v = webhookBody{V: webhookVersion, Message: m}
 	case KindSlack:
 		v = slackPayload(m)
+	case KindAlertmanager:
+		v = alertmanagerPayload(r.Name, m)
 	default:
-		return nil, fmt.Errorf("encode message: unknown receiver kind %q", kind)
+		return nil, fmt.Errorf("encode message: unknown receiver kind %q", clip(r.Kind, 64))
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode message %s: %w", m.ID, err)
 	}
 	return b, nil
+}
+
+// bodyKey tells apart the receivers whose bodies of one message differ,
+// so that Send encodes each body once.
+func bodyKey(r Receiver) string {
+	if r.Kind == KindAlertmanager {
+		return r.Kind + "\x00" + r.Name
+	}
+	return r.Kind
 }
 
 // Slack's limits for Block Kit (https://docs.slack.dev/reference/block-kit/blocks/section-block).

@@ -18,9 +18,20 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // TestPayloadGolden pins the bytes receivers get: the webhook format is a
 // contract with every receiver that verifies and decodes it.
 func TestPayloadGolden(t *testing.T) {
-	for _, kind := range []string{KindWebhook, KindSlack} {
-		t.Run(kind, func(t *testing.T) {
-			got, err := body(kind, testMessage("apr_01"))
+	tests := []struct {
+		name string // of the golden file
+		kind string
+		m    Message
+	}{
+		{KindWebhook, KindWebhook, testMessage("apr_01")},
+		{KindSlack, KindSlack, testMessage("apr_01")},
+		{KindAlertmanager, KindAlertmanager, testMessage("apr_01")},
+		{"alertmanager-resolved", KindAlertmanager, testAlert(EventAlertResolved, "alt_01")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind := tt.kind
+			got, err := body(Receiver{Name: "ops", Kind: kind}, tt.m)
 			if err != nil {
 				t.Fatalf("body(%s) = %v", kind, err)
 			}
@@ -29,7 +40,7 @@ func TestPayloadGolden(t *testing.T) {
 				t.Fatalf("body(%s) is not JSON: %v", kind, err)
 			}
 			pretty.WriteByte('\n')
-			file := filepath.Join("testdata", kind+".golden.json")
+			file := filepath.Join("testdata", tt.name+".golden.json")
 			if *update {
 				if err := os.WriteFile(file, pretty.Bytes(), 0o644); err != nil {
 					t.Fatal(err)
@@ -48,7 +59,7 @@ func TestPayloadGolden(t *testing.T) {
 
 func TestWebhookBodyRoundTrip(t *testing.T) {
 	m := testMessage("apr_01")
-	b, err := body(KindWebhook, m)
+	b, err := body(Receiver{Kind: KindWebhook}, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +85,7 @@ func TestSlackPayload(t *testing.T) {
 	for i := range 13 {
 		m.Fields[fmt.Sprintf("f%02d", i)] = fmt.Sprintf("v%d", i)
 	}
-	b, err := body(KindSlack, m)
+	b, err := body(Receiver{Kind: KindSlack}, m)
 	if err != nil {
 		t.Fatal(err)
 	}

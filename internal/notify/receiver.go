@@ -19,15 +19,22 @@ const (
 	// KindSlack is a Slack-compatible incoming webhook; its URL is its
 	// credential, and it takes no secret.
 	KindSlack = "slack"
+	// KindAlertmanager receives each message as one alert in the body
+	// Alertmanager's webhook_config sends (format version "4"), for tools
+	// that already take Alertmanager's webhooks. Its secret is optional:
+	// with one, deliveries are signed as a webhook's are.
+	KindAlertmanager = "alertmanager"
 )
+
+var receiverKinds = []string{KindWebhook, KindSlack, KindAlertmanager}
 
 // Limits of receiver configuration.
 const (
 	// MaxReceivers is the most receivers a tenant may configure.
 	MaxReceivers = 16
-	// MinSecretBytes is the shortest webhook secret: 256 bits.
+	// MinSecretBytes is the shortest secret: 256 bits.
 	MinSecretBytes = 32
-	// MaxSecretBytes is the longest webhook secret.
+	// MaxSecretBytes is the longest secret.
 	MaxSecretBytes = 512
 	// MaxURLBytes is the longest receiver URL.
 	MaxURLBytes = 2048
@@ -49,13 +56,14 @@ const RedactedSecret = "[redacted]"
 type Receiver struct {
 	// Name identifies the receiver within its tenant: [a-z0-9][a-z0-9._-]{0,63}.
 	Name string `json:"name"`
-	// Kind is KindWebhook or KindSlack.
+	// Kind is KindWebhook, KindSlack or KindAlertmanager.
 	Kind string `json:"kind"`
 	// URL is where deliveries are POSTed: https, or http to a loopback
 	// address (tests and local use).
 	URL string `json:"url"`
-	// Secret signs webhook deliveries (at least MinSecretBytes bytes).
-	// Required for webhooks; Slack receivers take none.
+	// Secret signs deliveries (at least MinSecretBytes bytes). Required
+	// for webhooks, optional for Alertmanager receivers; Slack receivers
+	// take none.
 	Secret string `json:"secret,omitempty"`
 	// Events are the message kinds the receiver wants; empty means all.
 	Events []string `json:"events,omitempty"`
@@ -102,8 +110,8 @@ func (r Receiver) Validate() error {
 	if !nameRE.MatchString(r.Name) {
 		return bad("name", "must match [a-z0-9][a-z0-9._-]{0,63}")
 	}
-	if r.Kind != KindWebhook && r.Kind != KindSlack {
-		return bad("kind", "must be %q or %q", KindWebhook, KindSlack)
+	if !slices.Contains(receiverKinds, r.Kind) {
+		return bad("kind", "must be %q, %q or %q", KindWebhook, KindSlack, KindAlertmanager)
 	}
 	if err := checkURL(r.URL); err != nil {
 		return bad("url", "%s", err)
@@ -115,7 +123,7 @@ func (r Receiver) Validate() error {
 		return bad("secret", "slack receivers take no secret (the url is the credential)")
 	case r.Kind == KindWebhook && r.Secret == "":
 		return bad("secret", "is required for webhook receivers")
-	case r.Kind == KindWebhook && len(r.Secret) < MinSecretBytes:
+	case r.Secret != "" && len(r.Secret) < MinSecretBytes:
 		return bad("secret", "must be at least %d bytes", MinSecretBytes)
 	case len(r.Secret) > MaxSecretBytes:
 		return bad("secret", "must be at most %d bytes", MaxSecretBytes)

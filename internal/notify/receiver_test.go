@@ -14,6 +14,7 @@ import (
 func TestReceiverValidate(t *testing.T) {
 	ok := webhook("ops", "https://hooks.example.com/warden")
 	slack := Receiver{Name: "team.alerts", Kind: KindSlack, URL: "https://hooks.slack.com/services/T0/B0/tok"}
+	am := alertmanager("am", "https://alerts.example.com/hook")
 	with := func(r Receiver, f func(*Receiver)) Receiver {
 		r.Events = append([]string(nil), r.Events...)
 		f(&r)
@@ -26,6 +27,9 @@ func TestReceiverValidate(t *testing.T) {
 	}{
 		{"webhook", ok, ""},
 		{"slack", slack, ""},
+		{"alertmanager", am, ""},
+		{"alertmanager with secret", with(am, func(r *Receiver) { r.Secret = testSecret }), ""},
+		{"alertmanager http to loopback", with(am, func(r *Receiver) { r.URL = "http://127.0.0.1:9093/hook" }), ""},
 		{"events", with(ok, func(r *Receiver) { r.Events = []string{EventApprovalRequested, EventAlertRaised} }), ""},
 		{"http to 127.0.0.1", with(ok, func(r *Receiver) { r.URL = "http://127.0.0.1:8080/hook" }), ""},
 		{"http to ::1", with(ok, func(r *Receiver) { r.URL = "http://[::1]:8080/hook" }), ""},
@@ -40,6 +44,7 @@ func TestReceiverValidate(t *testing.T) {
 		{"name starting with dash", with(ok, func(r *Receiver) { r.Name = "-ops" }), "name"},
 		{"name with space", with(ok, func(r *Receiver) { r.Name = "ops team" }), "name"},
 		{"unknown kind", with(ok, func(r *Receiver) { r.Kind = "pagerduty" }), "kind"},
+		{"kind in upper case", with(am, func(r *Receiver) { r.Kind = "Alertmanager" }), "kind"},
 		{"empty url", with(ok, func(r *Receiver) { r.URL = "" }), "url"},
 		{"relative url", with(ok, func(r *Receiver) { r.URL = "/hook" }), "url"},
 		{"http to a name", with(ok, func(r *Receiver) { r.URL = "http://hooks.example.com/hook" }), "url"},
@@ -55,6 +60,12 @@ func TestReceiverValidate(t *testing.T) {
 		{"redacted secret", with(ok, func(r *Receiver) { r.Secret = RedactedSecret }), "secret"},
 		{"secret too long", with(ok, func(r *Receiver) { r.Secret = strings.Repeat("x", MaxSecretBytes+1) }), "secret"},
 		{"slack with secret", with(slack, func(r *Receiver) { r.Secret = testSecret }), "secret"},
+		{"alertmanager short secret", with(am, func(r *Receiver) { r.Secret = testSecret[:MinSecretBytes-1] }), "secret"},
+		{"alertmanager redacted secret", with(am, func(r *Receiver) { r.Secret = RedactedSecret }), "secret"},
+		{"alertmanager secret too long", with(am, func(r *Receiver) { r.Secret = strings.Repeat("x", MaxSecretBytes+1) }), "secret"},
+		{"alertmanager http to a name", with(am, func(r *Receiver) { r.URL = "http://alerts.example.com/hook" }), "url"},
+		{"alertmanager user info", with(am, func(r *Receiver) { r.URL = "https://user:pw@alerts.example.com/hook" }), "url"},
+		{"alertmanager redacted url", with(am, func(r *Receiver) { r.URL = "https://alerts.example.com/hook?" + RedactedSecret }), "url"},
 		{"unknown event", with(ok, func(r *Receiver) { r.Events = []string{"approval.requsted"} }), "events"},
 		{"duplicate event", with(ok, func(r *Receiver) { r.Events = []string{EventAlertRaised, EventAlertRaised} }), "events"},
 	}
@@ -71,7 +82,7 @@ func TestReceiverValidate(t *testing.T) {
 			if !errors.As(err, &e) || !errors.Is(err, ErrInvalid) || e.Field != tt.field {
 				t.Fatalf("Validate() = %v, want an *Error on field %q wrapping ErrInvalid", err, tt.field)
 			}
-			if strings.Contains(err.Error(), testSecret) || strings.Contains(err.Error(), "/hook") || strings.Contains(err.Error(), "tok") {
+			if strings.Contains(err.Error(), testSecret[:MinSecretBytes-1]) || strings.Contains(err.Error(), "/hook") || strings.Contains(err.Error(), "tok") {
 				t.Errorf("Validate() = %q: shows the secret or the url", err)
 			}
 		})
@@ -124,6 +135,9 @@ func TestRedacted(t *testing.T) {
 		{"webhook", webhook("a", "https://h.example/hook"), "https://h.example/hook", []string{testSecret}},
 		{"webhook with query", webhook("a", "https://h.example/hook?token=qtok123&x=1"), "https://h.example/hook?[redacted]", []string{testSecret, "qtok123"}},
 		{"slack", Receiver{Name: "s", Kind: KindSlack, URL: "https://hooks.slack.com/services/T0/B0/slacktok"}, "https://hooks.slack.com/[redacted]", []string{"slacktok", "T0/B0"}},
+		{"alertmanager", alertmanager("am", "https://alerts.example/api/alerts"), "https://alerts.example/api/alerts", nil},
+		{"alertmanager with secret and query", Receiver{Name: "am", Kind: KindAlertmanager, URL: "https://alerts.example/api/alerts?token=qtok123", Secret: testSecret},
+			"https://alerts.example/api/alerts?[redacted]", []string{testSecret, "qtok123"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,8 +147,8 @@ func TestRedacted(t *testing.T) {
 			if red.URL != tt.wantURL {
 				t.Errorf("Redacted().URL = %q, want %q", red.URL, tt.wantURL)
 			}
-			if orig.Secret != "" && red.Secret != RedactedSecret {
-				t.Errorf("Redacted().Secret = %q, want %q", red.Secret, RedactedSecret)
+			if orig.Secret != "" && red.Secret != RedactedSecret || orig.Secret == "" && red.Secret != "" {
+				t.Errorf("Redacted().Secret = %q, want %q if set, else empty", red.Secret, RedactedSecret)
 			}
 			red.Events[0] = "changed"
 			if orig.Events[0] != EventAlertRaised {
@@ -172,8 +186,10 @@ func TestRestoreSecrets(t *testing.T) {
 	prev := []Receiver{
 		webhook("hook", "https://h.example/hook?token=qtok"),
 		{Name: "chat", Kind: KindSlack, URL: "https://hooks.slack.com/services/T0/B0/slacktok"},
+		{Name: "am", Kind: KindAlertmanager, URL: "https://alerts.example/api/alerts?token=amtok", Secret: testSecret},
+		alertmanager("am-open", "https://alerts.example/api/alerts"),
 	}
-	shown := []Receiver{prev[0].Redacted(), prev[1].Redacted()}
+	shown := []Receiver{prev[0].Redacted(), prev[1].Redacted(), prev[2].Redacted(), prev[3].Redacted()}
 	if got := RestoreSecrets(shown, prev); !reflect.DeepEqual(got, prev) {
 		t.Errorf("RestoreSecrets(redacted, prev) = %v, want prev back", got)
 	}

@@ -15,6 +15,17 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
+// ceilMicros is t in whole microseconds, rounded up: stored times are
+// whole microseconds, so a stored time is at or after t exactly when it
+// is at or after ceilMicros(t).
+func ceilMicros(t time.Time) int64 {
+	us := micros(t)
+	if fromMicros(us).Before(t) {
+		us++
+	}
+	return us
+}
+
 // Append runs fn in one transaction holding the row lock on the tenant's
 // log head, so appends from every replica are serialized, and commits it
 // (synchronous_commit=on: durable when Commit returns). Records inserted by
@@ -350,11 +361,7 @@ func (db *DB) RecordByID(ctx context.Context, tenant, id string) (*ledger.Record
 
 // SeqAtTime returns the first seq at or after t, or the log size.
 func (db *DB) SeqAtTime(ctx context.Context, tenant string, t time.Time) (int64, error) {
-	// Entry times are whole microseconds: round t up.
-	us := micros(t)
-	if fromMicros(us).Before(t) {
-		us++
-	}
+	us := ceilMicros(t)
 	var seq *int64
 	err := db.pool.QueryRow(ctx, "SELECT MIN(seq) FROM entries WHERE tenant_id = $1 AND time_us >= $2", tenant, us).Scan(&seq)
 	if err != nil {

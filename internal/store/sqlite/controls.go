@@ -80,11 +80,14 @@ func (t *appendTx) InsertControl(c *controls.Control) error {
 	if c.Tenant != t.tenant {
 		return fmt.Errorf("insert control %s of %q into the log of %q", c.ID, c.Tenant, t.tenant)
 	}
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO controls (tenant_id, id, agent, action, session, effect, reason, expires_us, created_us, created_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.tenant, c.ID, c.Scope.Agent, c.Scope.Action, c.Scope.Session, c.Effect, c.Reason,
+	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO controls (tenant_id, id, agent, action, session, effect, reason, expires_us, created_us, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, id) DO NOTHING`, t.tenant, c.ID, c.Scope.Agent, c.Scope.Action, c.Scope.Session, c.Effect, c.Reason,
 		nullMicros(c.Expires), micros(c.Created), c.By)
 	if err != nil {
 		return fmt.Errorf("insert control %s: %w", c.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("insert control %s: %w", c.ID, controls.ErrExists)
 	}
 	return t.bumpControls()
 }

@@ -59,6 +59,18 @@ func isFull(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == 13 // SQLITE_FULL
 }
 
+// schemaPages returns how many pages a new database takes.
+func schemaPages(t *testing.T) int64 {
+	t.Helper()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "schema.db"), Options{})
+	defer db.Close()
+	var n int64
+	if err := db.r.QueryRowContext(context.Background(), "PRAGMA page_count").Scan(&n); err != nil {
+		t.Fatalf("PRAGMA page_count = %v, want nil", err)
+	}
+	return n
+}
+
 // TestDiskFull fills a capped database with concurrent appends: every
 // failure is a store failure, nothing unacknowledged is stored, nothing
 // acknowledged is lost, health reports it, and appends resume once there
@@ -67,7 +79,8 @@ func TestDiskFull(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "warden.db")
 	signer, verifier := storetest.NewKey(t)
-	db := mustOpen(t, path, Options{MaxPageCount: 40})
+	// A few pages beyond the schema's, which grows with every migration.
+	db := mustOpen(t, path, Options{MaxPageCount: schemaPages(t) + 7})
 	l := newLedger(t, db, signer)
 	if err := db.Ping(ctx); err != nil {
 		t.Fatalf("Ping() before filling = %v, want nil", err)

@@ -24,6 +24,17 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
+// ceilMicros is t in whole microseconds, rounded up: stored times are
+// whole microseconds, so a stored time is at or after t exactly when it
+// is at or after ceilMicros(t).
+func ceilMicros(t time.Time) int64 {
+	us := micros(t)
+	if fromMicros(us).Before(t) {
+		us++
+	}
+	return us
+}
+
 // rowQuerier runs a single-row query: on the read pool or in the append
 // transaction, with cached statements either way.
 type rowQuerier func(query string, args ...any) scanner
@@ -303,12 +314,7 @@ func (db *DB) RecordByID(ctx context.Context, tenant, id string) (*ledger.Record
 
 // SeqAtTime returns the first seq at or after t, or the log size.
 func (db *DB) SeqAtTime(ctx context.Context, tenant string, t time.Time) (int64, error) {
-	// Entry times are whole microseconds: round t up, or an entry just
-	// before a sub-microsecond t would count as at or after it.
-	us := micros(t)
-	if fromMicros(us).Before(t) {
-		us++
-	}
+	us := ceilMicros(t)
 	var seq sql.NullInt64
 	err := db.r.QueryRowContext(ctx,
 		"SELECT MIN(seq) FROM entries WHERE tenant_id = ? AND time_us >= ?", tenant, us).Scan(&seq)

@@ -76,6 +76,11 @@ func Run(t *testing.T, f Factory) {
 		{"Limits", testLimits},
 		{"Approvals", testApprovals},
 		{"Controls", testControls},
+		{"Alerts", testAlerts},
+		{"AlertFilters", testAlertFilters},
+		{"Incidents", testIncidents},
+		{"MonitorState", testMonitorState},
+		{"MonitorSeries", testMonitorSeries},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
