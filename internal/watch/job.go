@@ -285,14 +285,22 @@ func (j *Job) catchUp(ctx context.Context, f *follower) error {
 		}
 		return &recs[0], nil
 	}
+	// The next batch is read while this one is fed.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := readAhead(rctx, j.Log, f.tenant, f.next, stop, j.opts.Batch)
 	for f.next < stop {
-		recs, err := j.Log.Records(ctx, f.tenant, f.next, stop, j.opts.Batch)
-		if err != nil {
-			return fmt.Errorf("read entries from %d: %w", f.next, err)
-		}
-		if len(recs) == 0 {
+		b, ok := <-batches
+		if !ok {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			return fmt.Errorf("read entries from %d: none, but the log has %d", f.next, head.Size)
 		}
+		if b.err != nil {
+			return fmt.Errorf("read entries from %d: %w", f.next, b.err)
+		}
+		recs := b.recs
 		for i := range recs {
 			r := &recs[i]
 			if r.Seq != f.next {
@@ -313,6 +321,38 @@ func (j *Job) catchUp(ctx context.Context, f *follower) error {
 		f.points = appendPoints(f.points, f.mon.TakeSeries())
 	}
 	return nil
+}
+
+// batch is one read of readAhead: records, or the error that ended it.
+type batch struct {
+	recs []ledger.Record
+	err  error
+}
+
+// readAhead reads the tenant's records in [from, to) in batches, one
+// batch ahead of its reader, and stops at to, at an error, at an empty
+// read or when ctx ends.
+func readAhead(ctx context.Context, log ledger.Store, tenant string, from, to int64, size int) <-chan batch {
+	out := make(chan batch, 1)
+	go func() {
+		defer close(out)
+		for from < to {
+			recs, err := log.Records(ctx, tenant, from, to, size)
+			if err == nil && len(recs) == 0 {
+				return
+			}
+			select {
+			case out <- batch{recs: recs, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			from = recs[len(recs)-1].Seq + 1
+		}
+	}()
+	return out
 }
 
 // feed gives one record to the monitor and returns the alerts it raised.

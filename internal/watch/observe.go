@@ -46,6 +46,10 @@ type outcomeView struct {
 func observation(tenant string, r *ledger.Record, lookup func(seq int64) (*ledger.Record, error)) (*monitor.Observation, error) {
 	switch r.Kind {
 	case event.KindDecision:
+		if d, ok := decodeDecision(r.Data); ok {
+			return &monitor.Observation{Time: r.Time, Tenant: tenant, Agent: d.agent, Action: d.action,
+				Decision: d.decision, Findings: d.findings, Spend: float64(d.spend)}, nil
+		}
 		var v decisionView
 		if err := json.Unmarshal(r.Data, &v); err != nil {
 			return nil, fmt.Errorf("decision at seq %d: %w", r.Seq, err)

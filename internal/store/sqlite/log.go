@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -274,6 +275,27 @@ func scanRecord(sc interface{ Scan(...any) error }) (ledger.Record, error) {
 	return r, nil
 }
 
+// scanRecordRows is scanRecord for a row of a walk: the blobs are read
+// in place (sql.RawBytes) and copied once, not twice (driver and Scan).
+func scanRecordRows(rows *sql.Rows) (ledger.Record, error) {
+	var (
+		r            ledger.Record
+		timeUS       int64
+		data, hashes sql.RawBytes
+	)
+	if err := rows.Scan(&r.Seq, &r.ID, &r.Kind, &timeUS, &data, &hashes); err != nil {
+		return r, err
+	}
+	r.Time = fromMicros(timeUS)
+	r.Data = bytes.Clone(data)
+	hs, err := ledger.SplitHashes(hashes)
+	if err != nil {
+		return r, fmt.Errorf("seq %d: %w", r.Seq, err)
+	}
+	r.Hashes = hs
+	return r, nil
+}
+
 // Records returns up to limit records with seq in [from, to), in order.
 func (db *DB) Records(ctx context.Context, tenant string, from, to int64, limit int) ([]ledger.Record, error) {
 	if limit <= 0 {
@@ -287,7 +309,7 @@ func (db *DB) Records(ctx context.Context, tenant string, from, to int64, limit 
 	defer rows.Close()
 	var out []ledger.Record
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		r, err := scanRecordRows(rows)
 		if err != nil {
 			return nil, fmt.Errorf("read entries of %q: %w", tenant, err)
 		}
