@@ -260,6 +260,8 @@ func (c *Client) SignAccessReview(ctx context.Context, digest, comment string) (
 type Settings struct {
 	// RetentionDays is how long entries are kept before they may be pruned.
 	RetentionDays int `json:"retention_days"`
+	// LegalHold stops pruning of the tenant's log.
+	LegalHold bool `json:"legal_hold"`
 	// PolicyApprovals is how many approvals by other keys a policy
 	// version needs before it can be activated.
 	PolicyApprovals int `json:"policy_approvals"`
@@ -267,8 +269,9 @@ type Settings struct {
 
 // SettingsUpdate changes settings: nil fields stay as they are.
 type SettingsUpdate struct {
-	RetentionDays   *int `json:"retention_days,omitempty"`
-	PolicyApprovals *int `json:"policy_approvals,omitempty"`
+	RetentionDays   *int  `json:"retention_days,omitempty"`
+	LegalHold       *bool `json:"legal_hold,omitempty"`
+	PolicyApprovals *int  `json:"policy_approvals,omitempty"`
 }
 
 // Settings reads the tenant's settings.

@@ -140,6 +140,11 @@ func (c *Client) Checkpoint(ctx context.Context) ([]byte, error) {
 	return c.do(ctx, http.MethodGet, "/v1/log/checkpoint", nil, nil)
 }
 
+// CheckpointAt returns the stored signed checkpoint of exactly size.
+func (c *Client) CheckpointAt(ctx context.Context, size int64) ([]byte, error) {
+	return c.do(ctx, http.MethodGet, "/v1/log/checkpoint", url.Values{"size": {strconv.FormatInt(size, 10)}}, nil)
+}
+
 // VerifierKey returns the server's checkpoint verifier key. A verifier
 // that takes it from the server it verifies trusts that server: auditors
 // pass their own copy instead.
@@ -154,6 +159,9 @@ type Entry struct {
 	Seq      int64           `json:"seq"`
 	LeafHash string          `json:"leaf_hash"`
 	Entry    json.RawMessage `json:"entry"`
+	// Pruned marks an entry whose data was pruned under retention: Entry
+	// is null and LeafHash the stored leaf hash.
+	Pruned bool `json:"pruned,omitempty"`
 }
 
 // EntryPage is one page of entries.

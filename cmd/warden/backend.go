@@ -164,17 +164,21 @@ func describeStore(b *backend) string {
 }
 
 // newMonitorJob returns the monitor job of this server.
-func newMonitorJob(c *serveConfig, b *backend, l *ledger.Ledger, alerts *alerting.Service, verifierKey, origin string, logger *slog.Logger) (*watch.Job, error) {
-	v, err := note.NewVerifier(verifierKey)
-	if err != nil {
-		return nil, fmt.Errorf("monitor: verifier key: %w", err)
+func newMonitorJob(c *serveConfig, b *backend, l *ledger.Ledger, alerts *alerting.Service, keyHistory []string, origin string, logger *slog.Logger) (*watch.Job, error) {
+	keys := make([]note.Verifier, len(keyHistory))
+	for i, k := range keyHistory {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			return nil, fmt.Errorf("monitor: verifier key: %w", err)
+		}
+		keys[i] = v
 	}
 	opts := watch.Options{Heartbeat: c.MonitorHeartbeat, Poll: c.MonitorPoll, Verify: c.MonitorVerify}
 	if c.MonitorBucket != 0 {
 		opts.Monitor = monitor.DefaultConfig()
 		opts.Monitor.Bucket = c.MonitorBucket
 	}
-	return &watch.Job{Log: b.store, State: b.store, Ledger: l, Alerts: alerts, Origin: origin, Keys: []note.Verifier{v},
+	return &watch.Job{Log: b.store, State: b.store, Ledger: l, Alerts: alerts, Origin: origin, Keys: keys,
 		Logger: logger, Version: buildVersion(), Options: opts}, nil
 }
 

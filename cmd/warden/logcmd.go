@@ -9,6 +9,6 @@ func newLogCmd() *cobra.Command {
 		Use:   "log",
 		Short: "Inspect and verify the tamper-evident log",
 	}
-	cmd.AddCommand(newLogVerifyCmd(), newLogCheckpointCmd(), newLogProofCmd())
+	cmd.AddCommand(newLogVerifyCmd(), newLogCheckpointCmd(), newLogProofCmd(), newLogRotateKeyCmd())
 	return cmd
 }

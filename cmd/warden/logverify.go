@@ -36,9 +36,14 @@ chain, every leaf and stored tree hash, and every signed checkpoint against the
 recomputed Merkle root.
 
 Offline (default) it reads the data directory; with --url it reads a running
-server through the API. Pass the public key you trust with --trusted-key
-(repeatable, for a key history): without it the key is taken from what is being
-verified, which proves consistency but not authenticity. With
+server through the API. Pass the public key you trust with --trusted-key: after
+'warden log rotate-key', repeat it for every key of the history, oldest first
+(a checkpoint of a key after its successor's announcement, or of a key before
+a checkpoint of its predecessor covered the announcement, fails). Without it the
+keys are taken from what is being verified, which proves consistency but not
+authenticity. Entries whose data was pruned under retention are verified by
+their stored hashes and listed as pruned; each must lie in a range a log.pruned
+entry declares. With
 --trusted-checkpoint (an earlier checkpoint you kept) a log rewritten and
 re-signed with a stolen key, or rolled back, also fails.
 
@@ -50,7 +55,7 @@ or I/O error.`,
 		},
 	}
 	f.src.bind(cmd)
-	cmd.Flags().StringArrayVar(&f.trustedKeys, "trusted-key", nil, "file with a trusted verifier key (repeatable)")
+	cmd.Flags().StringArrayVar(&f.trustedKeys, "trusted-key", nil, "file with a trusted verifier key (repeatable: the key history, oldest first)")
 	cmd.Flags().StringVar(&f.trustedCheckpoint, "trusted-checkpoint", "", "file with an earlier signed checkpoint the log must extend (needs --tenant)")
 	cmd.Flags().StringVar(&f.origin, "origin", "", "expected installation origin (online: default taken from the checkpoint)")
 	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print the reports as JSON")
@@ -110,11 +115,29 @@ func printReports(w io.Writer, reports []*ledger.Report, asJSON bool) (failed in
 			if r.Trusted > 0 {
 				fmt.Fprintf(w, "      %-12s extends the trusted checkpoint of size %d\n", "", r.Trusted)
 			}
+			printPruned(w, r)
 			continue
 		}
 		fmt.Fprintf(w, "FAIL  %-12s %s\n", r.Tenant, r.Failure.Error())
+		printPruned(w, r)
 	}
 	return failed
+}
+
+// printPruned lists the ranges whose data was pruned under retention:
+// their hashes verified, their content is gone by design.
+func printPruned(w io.Writer, r *ledger.Report) {
+	if len(r.Pruned) == 0 {
+		return
+	}
+	var n int64
+	ranges := make([]string, len(r.Pruned))
+	for i, p := range r.Pruned {
+		n += p[1] - p[0]
+		ranges[i] = fmt.Sprintf("[%d, %d)", p[0], p[1])
+	}
+	fmt.Fprintf(w, "      %-12s pruned: %d entries without data, %s (hashes verified; data removed under retention)\n",
+		"", n, strings.Join(ranges, ", "))
 }
 
 func progressFunc(stderr io.Writer, tenant string) func(done, total int64) {
@@ -142,7 +165,8 @@ func verifyOffline(ctx context.Context, f *verifyFlags, keys []note.Verifier, tr
 	if len(keys) == 0 {
 		// The installation's own record of its key (or, for a data
 		// directory from before it was kept, log.pub beside the database).
-		vkey, err := db.Meta(ctx, "verifier_key")
+		hist, err := keyHistory(ctx, db)
+		vkey := strings.Join(hist, "\n")
 		if err == nil && vkey == "" {
 			var b []byte
 			b, err = os.ReadFile(filepath.Join(f.src.dataDir, pubFile))
@@ -227,6 +251,17 @@ func verifyOnline(ctx context.Context, f *verifyFlags, keys []note.Verifier, tru
 			if addServed(v, e) != nil {
 				break
 			}
+			if rotated(e) {
+				// The handover: the old key's checkpoint covering the
+				// announcement, which the latest checkpoint does not show.
+				cp, err := c.CheckpointAt(ctx, e.Seq+1)
+				if err != nil {
+					return nil, &exitError{exitUsage, fmt.Errorf("read the checkpoint of size %d (key rotation at seq %d): %w", e.Seq+1, e.Seq, err)}
+				}
+				if v.AddCheckpoints([][]byte{cp}) != nil {
+					break
+				}
+			}
 		}
 		if progress != nil {
 			progress(v.Size(), v.Size())
@@ -239,10 +274,27 @@ func verifyOnline(ctx context.Context, f *verifyFlags, keys []note.Verifier, tru
 	return v.Finish(), nil
 }
 
+// rotated reports whether a served entry is a log.key_rotated entry.
+func rotated(e client.Entry) bool {
+	var env struct {
+		Kind string `json:"kind"`
+	}
+	return !e.Pruned && json.Unmarshal(e.Entry, &env) == nil && env.Kind == ledger.KindLogKeyRotated
+}
+
 // addServed feeds one served entry to the verifier: the hashed bytes are
 // the canonical encoding of the served object, and the served leaf hash
 // must match them.
 func addServed(v *ledger.Verifier, e client.Entry) *ledger.Failure {
+	if e.Pruned || string(e.Entry) == "null" {
+		// Pruned: the served leaf hash stands in for the data; the
+		// checkpoint's root and a log.pruned entry must vouch for it.
+		leaf, err := ledger.DecodeHash(e.LeafHash)
+		if err != nil {
+			return v.Add(nil, nil)
+		}
+		return v.Add(nil, []tlog.Hash{leaf})
+	}
 	_, canon, err := ledger.ParseObject(e.Entry)
 	if err != nil {
 		return v.Add(e.Entry, nil) // reports the malformed entry at its position

@@ -55,7 +55,7 @@ Start a server with 'warden serve'; verify a log with 'warden log verify'.`,
 	}
 	root.AddCommand(newServeCmd(), newVersionCmd(), newKeygenCmd(), newLogCmd(), newMigrateCmd(), newBackupCmd(), newRestoreCmd(),
 		newPolicyCmd(), newEvaluateCmd(), newApprovalsCmd(), newScanCmd(), newKeysCmd(), newTenantsCmd(), newAccessCmd(), newControlsCmd())
-	root.AddCommand(newMonitorCmd(), newAlertsCmd(), newIncidentsCmd())
+	root.AddCommand(newMonitorCmd(), newAlertsCmd(), newIncidentsCmd(), newEvidenceCmd())
 	return root
 }
 

@@ -244,7 +244,7 @@ func replayLog(ctx context.Context, db ledger.Store, tenant string, from, to int
 		}
 		for i := range recs {
 			r := &recs[i]
-			if r.Kind != event.KindDecision {
+			if r.Kind != event.KindDecision || r.Data == nil { // pruned: nothing to replay
 				continue
 			}
 			e, err := ledger.Parse(r.Data)

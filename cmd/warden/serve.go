@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,15 +28,19 @@ import (
 	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/controls"
 	"github.com/wardenhq/warden/internal/event"
+	"github.com/wardenhq/warden/internal/evidence"
+	"github.com/wardenhq/warden/internal/evidencesrc"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/limits"
 	"github.com/wardenhq/warden/internal/notify"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/retention"
 	"github.com/wardenhq/warden/internal/scan/detect"
 	"github.com/wardenhq/warden/internal/scan/pii"
 	"github.com/wardenhq/warden/internal/store/postgres"
 	"github.com/wardenhq/warden/internal/watch"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Defaults of warden serve.
@@ -87,6 +92,8 @@ type serveConfig struct {
 	// notification that a receiver refuses.
 	NotifyAttempts   int
 	NotifyRetryDelay time.Duration
+	// RetentionInterval is the time between two runs of the retention job.
+	RetentionInterval time.Duration
 }
 
 func (c *serveConfig) Validate() error {
@@ -120,6 +127,9 @@ func (c *serveConfig) Validate() error {
 	}
 	if c.NotifyAttempts < 1 || c.NotifyAttempts > 20 || c.NotifyRetryDelay < 10*time.Millisecond || c.NotifyRetryDelay > time.Hour {
 		return errors.New("--notify-attempts must be from 1 to 20 and --notify-retry-delay from 10ms to 1h")
+	}
+	if c.RetentionInterval < time.Second {
+		return errors.New("--retention-interval must be at least 1s")
 	}
 	if c.MonitorBucket != 0 && (c.MonitorBucket < time.Second || c.MonitorBucket%time.Second != 0) {
 		return errors.New("--monitor-bucket must be a whole number of seconds")
@@ -193,6 +203,7 @@ time signs checkpoints; it is replaced within seconds if it dies.`,
 	f.DurationVar(&c.MonitorBucket, "monitor-bucket", 0, "the monitor's bucket length (default one minute; for tests)")
 	_ = f.MarkHidden("monitor-bucket")
 	f.IntVar(&c.NotifyAttempts, "notify-attempts", notify.DefaultMaxAttempts, "attempts of a notification a receiver refuses (the first included); the result is recorded in the log")
+	f.DurationVar(&c.RetentionInterval, "retention-interval", retention.DefaultInterval, "how often the retention job (one replica at a time) prunes the data of entries older than each tenant's retention_days, unless legal_hold is set")
 	f.DurationVar(&c.NotifyRetryDelay, "notify-retry-delay", notify.DefaultBaseDelay, "wait before the first retry of a notification; each further retry waits twice as long")
 	return cmd
 }
@@ -251,11 +262,19 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 	if known, err = db.SetMetaOnce(ctx, "verifier_key", key.verifier); err != nil {
 		return err
 	}
+	keyHist, err := keyHistory(ctx, db)
+	if err != nil {
+		return err
+	}
 	if known != key.verifier {
-		return &exitError{exitUsage, fmt.Errorf("signing key %s is not this installation's key (%s); key rotation is not supported yet", keyPath, known)}
+		if slices.Contains(keyHist, key.verifier) {
+			return &exitError{exitUsage, fmt.Errorf("signing key %s was retired by 'warden log rotate-key': this installation signs with %s now; pass its file with --signing-key", keyPath, known)}
+		}
+		return &exitError{exitUsage, fmt.Errorf("signing key %s is not this installation's key (%s); to change keys, stop the server and run 'warden log rotate-key --new-key FILE'", keyPath, known)}
 	}
 	if !b.postgres {
-		if err := os.WriteFile(filepath.Join(c.DataDir, pubFile), []byte(key.verifier+"\n"), 0o644); err != nil {
+		// The whole key history, oldest first: what verifiers trust.
+		if err := os.WriteFile(filepath.Join(c.DataDir, pubFile), []byte(strings.Join(keyHist, "\n")+"\n"), 0o644); err != nil {
 			return fmt.Errorf("write verifier key: %w", err)
 		}
 	}
@@ -346,11 +365,18 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 			rs, err := notify.Decode(st.Receivers)
 			return st.AlertRoutes, rs, err
 		}}
+	keyVerifier, err := note.NewVerifier(key.verifier)
+	if err != nil {
+		_ = l.Close(context.Background())
+		return err
+	}
+	exporter := &evidence.Exporter{Log: db, Origin: origin, Signer: key.signer, Verifier: keyVerifier, Sign: l.Checkpointer().Sign,
+		Records: evidencesrc.FromStore(db, db, db, db), Generator: "warden " + buildVersion()}
 	monCtx, stopMonitor := context.WithCancel(context.Background())
 	var monWG sync.WaitGroup
 	defer func() { stopMonitor(); monWG.Wait() }()
 	if c.Monitor {
-		job, err := newMonitorJob(c, b, l, alerts, key.verifier, origin, logger)
+		job, err := newMonitorJob(c, b, l, alerts, keyHist, origin, logger)
 		if err != nil {
 			_ = l.Close(context.Background())
 			return err
@@ -358,14 +384,16 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		monWG.Add(1)
 		go func() { defer monWG.Done(); runMonitor(monCtx, b, job, logger) }()
 	}
+	monWG.Add(1)
+	go func() { defer monWG.Done(); runRetention(monCtx, b, l, c.RetentionInterval, logger) }()
 	// A tenant made through the API starts, like the default one, with
 	// the built-in default policy.
 	onTenant := func(ctx context.Context, tenant string) error {
 		return policies.EnsureActive(ctx, tenant, event.ActorSystem, policy.BuiltinDefault())
 	}
-	srv := api.New(api.Config{Store: db, Ledger: l, Origin: origin, VerifierKey: key.verifier, Logger: logger, Metrics: metrics,
+	srv := api.New(api.Config{Store: db, Ledger: l, Origin: origin, VerifierKey: key.verifier, KeyHistory: keyHist, Logger: logger, Metrics: metrics,
 		Gate: decisions, Policies: policies, Scanner: scanner, Access: keys, Approvals: approvals, Controls: kill, OnTenant: onTenant,
-		Alerts: alerts, MonitorStore: db,
+		Alerts: alerts, MonitorStore: db, Evidence: exporter,
 		RateLimit: c.RateLimit, RateBurst: c.RateBurst})
 	hs := &http.Server{
 		Addr:              c.Listen,

@@ -36,6 +36,9 @@ type Settings struct {
 	// RetentionDays is how long entries are kept before they may be
 	// pruned (evidence exports cover what is kept).
 	RetentionDays int `json:"retention_days"`
+	// LegalHold stops the retention job: while it is set, no entry of the
+	// tenant's log is pruned, however old.
+	LegalHold bool `json:"legal_hold"`
 	// PolicyApprovals is how many approvals by other keys a policy
 	// version needs before it can be activated (0: none).
 	PolicyApprovals int `json:"policy_approvals"`
@@ -123,6 +126,7 @@ func (s Settings) Validate() error {
 // SettingsPatch changes some settings; nil fields stay as they are.
 type SettingsPatch struct {
 	RetentionDays   *int             `json:"retention_days,omitempty"`
+	LegalHold       *bool            `json:"legal_hold,omitempty"`
 	PolicyApprovals *int             `json:"policy_approvals,omitempty"`
 	DefaultApproval *policy.Approval `json:"default_approval,omitempty"`
 	Receivers       json.RawMessage  `json:"receivers,omitempty"`
@@ -135,6 +139,10 @@ func (p SettingsPatch) apply(s Settings) (Settings, []change) {
 	if p.RetentionDays != nil && *p.RetentionDays != s.RetentionDays {
 		cs = append(cs, change{"retention_days", s.RetentionDays, *p.RetentionDays})
 		s.RetentionDays = *p.RetentionDays
+	}
+	if p.LegalHold != nil && *p.LegalHold != s.LegalHold {
+		cs = append(cs, change{"legal_hold", s.LegalHold, *p.LegalHold})
+		s.LegalHold = *p.LegalHold
 	}
 	if p.PolicyApprovals != nil && *p.PolicyApprovals != s.PolicyApprovals {
 		cs = append(cs, change{"policy_approvals", s.PolicyApprovals, *p.PolicyApprovals})

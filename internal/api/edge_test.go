@@ -229,6 +229,7 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		{"POST", "/v1/controls", "/v1/controls"},
 		{"GET", "/v1/controls", "/v1/controls"},
 		{"DELETE", "/v1/controls/{id}", "/v1/controls/" + ctl},
+		{"GET", "/v1/evidence", "/v1/evidence?from=2000-01-01T00:00:00Z&to=2001-01-01T00:00:00Z"},
 		{"GET", "/v1/approvals", "/v1/approvals"},
 		{"GET", "/v1/approvals/{id}", "/v1/approvals/" + apr},
 		{"POST", "/v1/approvals/{id}/approve", "/v1/approvals/" + apr + "/approve"},

@@ -141,7 +141,10 @@ var isolationTable = map[string]expectation{
 	"POST /v1/incidents/{id}/notes":   {own: byRole{200, 200, 403, 403, 200, 403, 403}, foreign: byRole{404, 404, 403, 403, 404, 403, 403}, dead: 401},
 	"POST /v1/incidents/{id}/links":   {own: byRole{200, 200, 403, 403, 200, 403, 403}, foreign: byRole{404, 404, 403, 403, 404, 403, 403}, dead: 401},
 	"POST /v1/incidents/{id}/resolve": {own: byRole{200, 200, 403, 403, 200, 403, 403}, foreign: byRole{404, 404, 403, 403, 404, 403, 403}, dead: 401},
-	"GET /v1/monitor/agents":          {own: byRole{200, 200, 403, 403, 200, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	// Evidence: the ledger's readers (auditor, admin, owner). The owner's
+	// foreign export stays in default.
+	"GET /v1/evidence":       {own: byRole{200, 200, 403, 403, 403, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
+	"GET /v1/monitor/agents": {own: byRole{200, 200, 403, 403, 200, 200, 403}, foreign: byRole{200, 404, 404, 404, 404, 404, 404}, dead: 401},
 	// The owner's foreign incident is opened in default and links other's
 	// alert, which default does not hold: refused as a bad link.
 	"POST /v1/incidents": {own: byRole{201, 201, 403, 403, 201, 403, 403}, foreign: byRole{400, 404, 404, 404, 404, 404, 404}, dead: 401},
@@ -354,6 +357,8 @@ func (e *isoEnv) request(t *testing.T, route string, role access.Role, foreign b
 		c, ok := plain(`{"title":"matrix","alerts":["` + o.alerts[1] + `"]}`)
 		c.echo = o.alerts[1:2]
 		return c, ok
+	case "GET /v1/evidence":
+		return call{method: method, path: path + query(role, foreign, "from", "2000-01-01T00:00:00Z", "to", "2001-01-01T00:00:00Z")}, true
 	case "GET /v1/incidents":
 		return plain("", "cursor", o.incidentsCursor)
 	case "GET /v1/incidents/{id}":

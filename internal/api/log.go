@@ -22,20 +22,45 @@ const (
 )
 
 // EntryJSON is one entry as served: entry is the object whose canonical
-// (RFC 8785) encoding is exactly the bytes whose leaf hash is leaf_hash.
+// (RFC 8785) encoding is exactly the bytes whose leaf hash is leaf_hash,
+// or null for an entry whose data was pruned under retention (its leaf
+// hash remains, and a log.pruned entry declares the prune).
 type EntryJSON struct {
 	Seq      int64           `json:"seq"`
 	LeafHash string          `json:"leaf_hash"`
 	Entry    json.RawMessage `json:"entry"`
+	Pruned   bool            `json:"pruned,omitempty"`
 }
 
 func entryJSON(r *ledger.Record) EntryJSON {
+	if r.Data == nil {
+		return EntryJSON{Seq: r.Seq, LeafHash: ledger.EncodeHash(r.LeafHash()), Entry: json.RawMessage("null"), Pruned: true}
+	}
 	return EntryJSON{Seq: r.Seq, LeafHash: ledger.EncodeHash(r.LeafHash()), Entry: json.RawMessage(r.Data)}
 }
 
+// getCheckpoint answers the latest checkpoint, or with ?size=N the stored
+// one of exactly that size (a verifier that follows a key rotation asks
+// for the old key's checkpoint covering it).
 func (s *Server) getCheckpoint(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r.Context())
-	cp, err := s.cfg.Store.LatestCheckpoint(r.Context(), p.tenant)
+	var cp *ledger.StoredCheckpoint
+	var err error
+	if r.URL.Query().Has("size") {
+		var size int64
+		if size, err = queryInt(r, "size", 0); err == nil {
+			var cps []ledger.StoredCheckpoint
+			cps, err = s.cfg.Store.Checkpoints(r.Context(), p.tenant, size, size)
+			if err == nil && len(cps) == 0 {
+				err = fmt.Errorf("checkpoint of size %d: %w", size, ledger.ErrNotFound)
+			}
+			if err == nil {
+				cp = &cps[0]
+			}
+		}
+	} else {
+		cp, err = s.cfg.Store.LatestCheckpoint(r.Context(), p.tenant)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -234,10 +259,18 @@ func (s *Server) verifyLog(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v, err := note.NewVerifier(s.cfg.VerifierKey)
-	if err != nil {
-		s.fail(w, r, fmt.Errorf("verifier key: %w", err))
-		return
+	history := s.cfg.KeyHistory
+	if len(history) == 0 {
+		history = []string{s.cfg.VerifierKey}
+	}
+	keys := make([]note.Verifier, len(history))
+	for i, k := range history {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("verifier key: %w", err))
+			return
+		}
+		keys[i] = v
 	}
 	select {
 	case s.verify <- struct{}{}:
@@ -247,7 +280,7 @@ func (s *Server) verifyLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, err := ledger.VerifyStore(ctx, s.cfg.Store, ledger.VerifyOptions{
-		Tenant: p.tenant, Origin: s.cfg.Origin, Keys: []note.Verifier{v}}, nil)
+		Tenant: p.tenant, Origin: s.cfg.Origin, Keys: keys}, nil)
 	if err != nil {
 		s.fail(w, r, err)
 		return

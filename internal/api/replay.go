@@ -34,7 +34,7 @@ func (s *Server) forDecisions(ctx context.Context, tenant string, from, to int64
 			break
 		}
 		for i := range recs {
-			if recs[i].Kind != event.KindDecision {
+			if recs[i].Kind != event.KindDecision || recs[i].Data == nil { // pruned: nothing to replay
 				continue
 			}
 			e, err := ledger.Parse(recs[i].Data)

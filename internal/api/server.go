@@ -17,6 +17,7 @@ import (
 	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/controls"
 	"github.com/wardenhq/warden/internal/event"
+	"github.com/wardenhq/warden/internal/evidence"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/policy"
@@ -47,6 +48,10 @@ type Config struct {
 	// verifier key in sumdb/note text form.
 	Origin      string
 	VerifierKey string
+	// KeyHistory are every verifier key the installation signed with,
+	// oldest first, the current one last (nil: VerifierKey alone). Full
+	// verifications check the key handovers against it.
+	KeyHistory []string
 	// Gate decides requests; Policies keeps policy versions.
 	Gate     *gate.Gate
 	Policies *policy.Manager
@@ -62,6 +67,8 @@ type Config struct {
 	// monitor's series (nil: the routes answer 400).
 	Alerts       *alerting.Service
 	MonitorStore watch.Store
+	// Evidence makes evidence archives (nil: GET /v1/evidence answers 400).
+	Evidence *evidence.Exporter
 	// OnTenant prepares a tenant just created (its first policy).
 	OnTenant func(ctx context.Context, tenant string) error
 	// RateLimit is each key's sustained requests per second on this
@@ -168,6 +175,7 @@ func New(cfg Config) *Server {
 		{"POST", "/v1/incidents/{id}/notes", access.PermMonitorWrite, "add a note to an open incident ({text})", s.noteIncident},
 		{"POST", "/v1/incidents/{id}/links", access.PermMonitorWrite, "link alerts and receipts to an open incident ({alerts?, receipts?})", s.linkIncident},
 		{"POST", "/v1/incidents/{id}/resolve", access.PermMonitorWrite, "resolve an incident ({resolution})", s.resolveIncident},
+		{"GET", "/v1/evidence", access.PermLedgerRead, "the tenant's SOC 2 evidence archive of a period that has ended (?from=&to=[&format=oscal]), a zip streamed; the export is recorded", s.exportEvidence},
 		{"GET", "/v1/monitor/agents", access.PermMonitorRead, "the agents the monitor has series for, by id, cursor paged", s.listMonitorAgents},
 		{"GET", "/v1/monitor/agents/{id}/series", access.PermMonitorRead, "an agent's series of one metric (?metric=&from=&to=): observed, baseline and band, CUSUMs, alerts", s.agentSeries},
 		{"GET", "/metrics", "", "Prometheus metrics", promhttp.HandlerFor(cfg.Metrics.gatherer, promhttp.HandlerOpts{}).ServeHTTP},

@@ -24,6 +24,8 @@ import (
 	"github.com/wardenhq/warden/internal/approval"
 	"github.com/wardenhq/warden/internal/controls"
 	"github.com/wardenhq/warden/internal/event"
+	"github.com/wardenhq/warden/internal/evidence"
+	"github.com/wardenhq/warden/internal/evidencesrc"
 	"github.com/wardenhq/warden/internal/gate"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/limits"
@@ -212,7 +214,13 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	onTenant := func(ctx context.Context, tenant string) error {
 		return s.policies.EnsureActive(ctx, tenant, event.ActorSystem, policy.BuiltinDefault())
 	}
-	s.srv = api.New(api.Config{Alerts: s.alerts, MonitorStore: db, Store: db, Ledger: l, Origin: testOrigin, VerifierKey: vkey,
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exporter := &evidence.Exporter{Log: db, Origin: testOrigin, Signer: signer, Verifier: verifier, Sign: l.Checkpointer().Sign,
+		Records: evidencesrc.FromStore(db, db, db, db), Generator: "warden test", Clock: opt.clock}
+	s.srv = api.New(api.Config{Alerts: s.alerts, MonitorStore: db, Evidence: exporter, Store: db, Ledger: l, Origin: testOrigin, VerifierKey: vkey,
 		Logger: logger, Metrics: metrics, MaxBody: opt.maxBody, Gate: g, Policies: s.policies, Scanner: opt.scanner,
 		Access: s.access, Approvals: s.approvals, Controls: s.controls, OnTenant: onTenant, RateLimit: opt.rateLimit, RateBurst: opt.rateBurst, Clock: opt.clock})
 	s.hs = httptest.NewServer(s.srv.Handler())

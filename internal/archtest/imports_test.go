@@ -18,14 +18,14 @@ const module = "github.com/wardenhq/warden"
 var layers = []string{
 	"internal/api", "internal/mcp", "internal/notify", "internal/gate",
 	"internal/controls", "internal/limits", "internal/approval", "internal/monitor",
-	"internal/evidence", "internal/access", "internal/policy", "internal/scan",
+	"internal/evidence", "internal/retention", "internal/access", "internal/policy", "internal/scan",
 	"internal/event", "internal/ledger", "internal/cluster",
 }
 
 // domain packages are pure: no HTTP, no SQL.
 var domain = []string{
 	"internal/gate", "internal/controls", "internal/limits", "internal/approval", "internal/monitor",
-	"internal/evidence", "internal/policy", "internal/scan", "internal/access", "internal/event", "internal/ledger",
+	"internal/evidence", "internal/retention", "internal/policy", "internal/scan", "internal/access", "internal/event", "internal/ledger",
 	"internal/cluster",
 }
 

@@ -52,7 +52,21 @@ const (
 	KindIncidentResolved = "incident.resolved"
 
 	KindMonitorHeartbeat = "monitor.heartbeat"
+
+	// The ledger itself reads these two when it verifies a log, so their
+	// bodies are its types.
+	KindLogPruned     = ledger.KindLogPruned
+	KindLogKeyRotated = ledger.KindLogKeyRotated
+
+	KindEvidenceExported = "evidence.exported"
 )
+
+// LogPruned records a prune under the tenant's retention: the data of the
+// entries in [from, to) was removed in the same transaction.
+type LogPruned = ledger.Pruned
+
+// LogKeyRotated announces the checkpoint signing key that follows.
+type LogKeyRotated = ledger.KeyRotated
 
 // PolicyVersion records a new version of a named policy. The source is in
 // the store (it may exceed an entry's size); the digest binds it.
@@ -250,6 +264,16 @@ type IncidentResolved struct {
 	Resolution string `json:"resolution"`
 }
 
+// EvidenceExported records that a key exported the evidence of a
+// period. It lies after the period (which has ended), so the archive's
+// end checkpoint, which covers it, shows that no entry of the period can
+// come after the fact.
+type EvidenceExported struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Format string `json:"format,omitempty"`
+}
+
 // MonitorHeartbeat records that the monitor ran: the last entry of the
 // tenant's log it had read (Through; -1 for none), how many agents it
 // follows, and its latest verification of the log (VerifiedSize entries
@@ -430,6 +454,11 @@ var registry = map[string]reflect.Type{
 	KindIncidentResolved: reflect.TypeFor[IncidentResolved](),
 
 	KindMonitorHeartbeat: reflect.TypeFor[MonitorHeartbeat](),
+
+	KindLogPruned:     reflect.TypeFor[LogPruned](),
+	KindLogKeyRotated: reflect.TypeFor[LogKeyRotated](),
+
+	KindEvidenceExported: reflect.TypeFor[EvidenceExported](),
 }
 
 // Kinds returns every registered kind, sorted.

@@ -44,17 +44,21 @@ func (f *Failure) Error() string {
 
 // Report is the outcome of verifying one tenant's log.
 type Report struct {
-	Tenant      string   `json:"tenant"`
-	Origin      string   `json:"origin"`
-	Entries     int64    `json:"entries"`
-	Checkpoints int      `json:"checkpoints_verified"`
-	SignedSize  int64    `json:"signed_size"`
-	Root        string   `json:"root,omitempty"`
-	Uncovered   int64    `json:"uncovered"` // entries after the latest checkpoint
-	Trusted     int64    `json:"trusted_size,omitempty"`
-	OK          bool     `json:"ok"`
-	Failure     *Failure `json:"failure,omitempty"`
-	Took        string   `json:"took"`
+	Tenant      string `json:"tenant"`
+	Origin      string `json:"origin"`
+	Entries     int64  `json:"entries"`
+	Checkpoints int    `json:"checkpoints_verified"`
+	SignedSize  int64  `json:"signed_size"`
+	Root        string `json:"root,omitempty"`
+	Uncovered   int64  `json:"uncovered"` // entries after the latest checkpoint
+	Trusted     int64  `json:"trusted_size,omitempty"`
+	// Pruned are the ranges [from, to) of entries whose data was removed
+	// under retention: accepted on their stored leaf hashes, which the
+	// checkpoints authenticate, and each covered by a log.pruned entry.
+	Pruned  [][2]int64 `json:"pruned,omitempty"`
+	OK      bool       `json:"ok"`
+	Failure *Failure   `json:"failure,omitempty"`
+	Took    string     `json:"took"`
 }
 
 // VerifyOptions say what a verifier trusts.
@@ -62,7 +66,12 @@ type VerifyOptions struct {
 	Tenant string
 	// Origin is the installation origin; checkpoints must carry Origin/Tenant.
 	Origin string
-	// Keys are the trusted checkpoint keys (a key history); one must sign.
+	// Keys are the trusted checkpoint keys, a key history, oldest first.
+	// A log's first checkpoint may be signed by any of them (a tenant made
+	// after a rotation starts with the newer key); after that, key i+1
+	// signs only sizes beyond the log.key_rotated entry that announced it,
+	// which a checkpoint of key i at the size just covering it MUST cover,
+	// and key i signs nothing larger than that size (see KeyRotated).
 	Keys []note.Verifier
 	// Trusted is an earlier checkpoint the verifier holds; the log must
 	// extend it. Optional.
@@ -92,6 +101,9 @@ type Verifier struct {
 	trusted *Checkpoint
 	checked int
 
+	keys  keyState
+	prune pruneState
+
 	fail *Failure
 }
 
@@ -106,7 +118,7 @@ func NewVerifier(opts VerifyOptions, checkpoints [][]byte) (*Verifier, error) {
 		return nil, fmt.Errorf("verify %q: no trusted key", opts.Tenant)
 	}
 	v := &Verifier{opts: opts, origin: TenantOrigin(opts.Origin, opts.Tenant), started: time.Now(),
-		tree: rangeFactory.NewEmptyRange(0), cps: map[int64][][]byte{}}
+		tree: rangeFactory.NewEmptyRange(0), cps: map[int64][][]byte{}, keys: newKeyState(opts.Keys)}
 	if len(opts.Trusted) > 0 {
 		cp, err := OpenCheckpoint(opts.Trusted, v.origin, opts.Keys...)
 		if err != nil {
@@ -167,9 +179,16 @@ type prepared struct {
 	entry *Entry
 	err   error
 	leaf  tlog.Hash
+	// missing marks an entry without data (pruned, or removed): it is
+	// accepted on its stored leaf hash and must lie in a declared prune.
+	missing bool
+	seq     int64 // the store's seq of a missing entry, or -1
 }
 
 func prepare(data []byte) prepared {
+	if len(data) == 0 {
+		return prepared{missing: true, seq: -1}
+	}
 	e, err := Parse(data)
 	if err != nil {
 		return prepared{err: err}
@@ -183,6 +202,9 @@ func (v *Verifier) add(p prepared, claimed []tlog.Hash) *Failure {
 		return v.fail
 	}
 	pos := v.size
+	if p.missing {
+		return v.addMissing(p, claimed)
+	}
 	if p.err != nil {
 		return v.failAt(pos, CheckEntry, p.err.Error())
 	}
@@ -205,6 +227,60 @@ func (v *Verifier) add(p prepared, claimed []tlog.Hash) *Failure {
 	if len(claimed) > 0 && claimed[0] != leaf {
 		return v.failAt(pos, CheckLeafHash, fmt.Sprintf("leaf hash %s does not match the entry bytes (%s)", EncodeHash(claimed[0]), EncodeHash(leaf)))
 	}
+	if reason := v.interpret(e); reason != "" {
+		return v.failAt(pos, CheckEntry, reason)
+	}
+	if v.appendLeaf(pos, leaf, claimed) != nil {
+		return v.fail
+	}
+	v.prevTime = e.Time
+	return v.fail
+}
+
+// addMissing accepts an entry without data on its stored leaf hash: the
+// next entry's prev and the checkpoints' roots still authenticate it.
+// Finish requires it to lie in a range a log.pruned entry declares.
+func (v *Verifier) addMissing(p prepared, claimed []tlog.Hash) *Failure {
+	pos := v.size
+	switch {
+	case p.seq >= 0 && p.seq > pos:
+		return v.failAt(pos, CheckSequence, fmt.Sprintf("entry %d is missing (found seq %d in its place)", pos, p.seq))
+	case p.seq >= 0 && p.seq < pos:
+		return v.failAt(pos, CheckSequence, fmt.Sprintf("found seq %d at position %d (repeated or out of order)", p.seq, pos))
+	case len(claimed) == 0:
+		return v.failAt(pos, CheckEntry, fmt.Sprintf("data of entry %d is missing and its leaf hash is not stored", pos))
+	}
+	v.prune.noteMissing(pos)
+	v.appendLeaf(pos, claimed[0], claimed)
+	return v.fail
+}
+
+// interpret applies the entries the verifier itself reads: prunes and key
+// rotations. It returns why the entry does not fit, or "".
+func (v *Verifier) interpret(e *Entry) string {
+	switch e.Kind {
+	case KindLogPruned:
+		p, err := DecodePruned(e.Body)
+		if err != nil {
+			return err.Error()
+		}
+		if p.To > e.Seq {
+			return fmt.Sprintf("%s entry declares [%d, %d), which does not end before it", KindLogPruned, p.From, p.To)
+		}
+		v.prune.declared = append(v.prune.declared, declared{seq: e.Seq, from: p.From, to: p.To})
+	case KindLogKeyRotated:
+		k, err := DecodeKeyRotated(e.Body)
+		if err != nil {
+			return err.Error()
+		}
+		return v.keys.announce(e.Seq, k)
+	}
+	return ""
+}
+
+// appendLeaf adds the next leaf to the tree, checks the claimed tree
+// hashes and then the checkpoints of the new size.
+func (v *Verifier) appendLeaf(pos int64, leaf tlog.Hash, claimed []tlog.Hash) *Failure {
 	v.newHashes = append(v.newHashes[:0], leaf)
 	if err := v.tree.Append(leaf[:], v.visit); err != nil {
 		return v.failAt(pos, CheckTreeHashes, err.Error())
@@ -220,7 +296,7 @@ func (v *Verifier) add(p prepared, claimed []tlog.Hash) *Failure {
 		}
 	}
 	v.size++
-	v.prevLeaf, v.prevTime = leaf, e.Time
+	v.prevLeaf = leaf
 	v.checkSize()
 	return v.fail
 }
@@ -266,12 +342,19 @@ func (v *Verifier) checkSize() {
 	}
 	for v.fail == nil && v.next < len(v.sizes) && v.sizes[v.next] <= v.size {
 		size := v.sizes[v.next]
+		opened := make([]openedCheckpoint, 0, len(v.cps[size]))
 		for _, msg := range v.cps[size] {
-			cp, err := OpenCheckpoint(msg, v.origin, v.opts.Keys...)
+			cp, j, err := v.open(msg)
 			if err != nil {
 				v.failAt(-1, CheckCheckpoint, fmt.Sprintf("checkpoint claiming size %d: %v", size, err))
 				return
 			}
+			opened = append(opened, openedCheckpoint{cp, j})
+		}
+		// At one size, an older key's checkpoint (a handover) comes first.
+		sort.SliceStable(opened, func(a, b int) bool { return opened[a].key < opened[b].key })
+		for _, o := range opened {
+			cp := o.cp
 			if cp.Size == 0 {
 				v.failAt(-1, CheckCheckpoint, "checkpoint of size 0")
 				return
@@ -284,12 +367,38 @@ func (v *Verifier) checkSize() {
 					size, EncodeHash(r), EncodeHash(cp.Root), v.goodAt, size))
 				return
 			}
+			if reason := v.keys.check(size, o.key); reason != "" {
+				v.failAt(-1, CheckCheckpoint, reason)
+				return
+			}
 			v.checked++
 		}
+		v.keys.settle(size)
 		v.goodAt, v.signed = size, size
 		v.root = v.rootHash()
 		v.next++
 	}
+}
+
+type openedCheckpoint struct {
+	cp  *Checkpoint
+	key int // index in VerifyOptions.Keys
+}
+
+// open verifies a checkpoint note and returns it with the index of the
+// trusted key that signed it.
+func (v *Verifier) open(msg []byte) (*Checkpoint, int, error) {
+	var firstErr error
+	for i, k := range v.opts.Keys {
+		cp, err := OpenCheckpoint(msg, v.origin, k)
+		if err == nil {
+			return cp, i, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, keyUnknown, fmt.Errorf("not signed by a trusted key (give every key of the history, oldest first): %w", firstErr)
 }
 
 func (v *Verifier) rootHash() tlog.Hash {
@@ -321,6 +430,11 @@ func (v *Verifier) Finish() *Report {
 			"the log has %d entries but a checkpoint covers %d: entries from %d on are missing",
 			v.size, v.sizes[len(v.sizes)-1], v.size))
 	}
+	if v.fail == nil {
+		if seq := v.prune.firstUndeclared(v.signed); seq >= 0 {
+			v.failAt(seq, CheckEntry, fmt.Sprintf("data of entry %d is missing and no prune covers it", seq))
+		}
+	}
 	if v.fail == nil && v.size == 0 {
 		// Every tenant's log starts with its creation: an empty log was
 		// removed (or never existed).
@@ -330,7 +444,7 @@ func (v *Verifier) Finish() *Report {
 		v.failAt(-1, CheckCheckpoint, fmt.Sprintf("no signed checkpoint covers any of the %d entries", v.size))
 	}
 	r := &Report{Tenant: v.opts.Tenant, Origin: v.origin, Entries: v.size, Checkpoints: v.checked,
-		SignedSize: v.signed, Uncovered: v.size - v.signed, OK: v.fail == nil, Failure: v.fail,
+		SignedSize: v.signed, Uncovered: v.size - v.signed, Pruned: v.prune.missing, OK: v.fail == nil, Failure: v.fail,
 		Took: time.Since(v.started).Round(time.Millisecond).String()}
 	if v.signed > 0 {
 		r.Root = EncodeHash(v.root)
@@ -348,6 +462,9 @@ func (v *Verifier) AddRecord(r *Record) *Failure {
 		return v.fail
 	}
 	p := prepare(r.Data)
+	if p.missing {
+		p.seq = r.Seq
+	}
 	if f := v.add(p, r.Hashes); f != nil {
 		return f
 	}

@@ -122,6 +122,9 @@ func prepareAll(recs []Record, buf []prepared, workers int) []prepared {
 			defer wg.Done()
 			for i := lo; i < hi; i++ {
 				buf[i] = prepare(recs[i].Data)
+				if buf[i].missing {
+					buf[i].seq = recs[i].Seq
+				}
 			}
 		}()
 	}

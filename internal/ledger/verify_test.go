@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -80,7 +81,7 @@ func TestVerifyStoreClean(t *testing.T) {
 			want := ledger.Report{Tenant: fixtureTenant, Origin: fixtureOrigin + "/" + fixtureTenant, Entries: f.n,
 				Checkpoints: len(f.cps), SignedSize: f.n, Root: ledger.EncodeHash(f.root(t, f.n)), Uncovered: 0,
 				Trusted: wantTrusted, OK: true, Took: rep.Took}
-			if *rep != want {
+			if !reflect.DeepEqual(*rep, want) {
 				t.Errorf("VerifyStore = %+v, want %+v", *rep, want)
 			}
 			if calls == 0 || done != f.n || total != f.n {

@@ -44,6 +44,9 @@ type outcomeView struct {
 // a record of another kind. An outcome entry written before outcomes
 // named their agent is completed by lookup (its decision's record).
 func observation(tenant string, r *ledger.Record, lookup func(seq int64) (*ledger.Record, error)) (*monitor.Observation, error) {
+	if r.Data == nil {
+		return nil, nil // pruned under retention
+	}
 	switch r.Kind {
 	case event.KindDecision:
 		if d, ok := decodeDecision(r.Data); ok {
@@ -73,6 +76,9 @@ func observation(tenant string, r *ledger.Record, lookup func(seq int64) (*ledge
 				return nil, fmt.Errorf("outcome at seq %d: its decision at seq %d: %w", r.Seq, b.DecisionSeq, err)
 			}
 			var dv decisionView
+			if d.Data == nil {
+				return nil, nil // its decision was pruned: nothing left to attribute it to
+			}
 			if err := json.Unmarshal(d.Data, &dv); err != nil || d.Kind != event.KindDecision {
 				return nil, fmt.Errorf("outcome at seq %d: seq %d is not a decision", r.Seq, b.DecisionSeq)
 			}

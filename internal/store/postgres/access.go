@@ -329,6 +329,16 @@ func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
+// SetMeta stores an installation setting, replacing its value (the key
+// history after a rotation).
+func (db *DB) SetMeta(ctx context.Context, key, value string) error {
+	if _, err := db.pool.Exec(ctx, `INSERT INTO meta (tenant_id, key, value) VALUES ('_system', $1, $2)
+		ON CONFLICT (tenant_id, key) DO UPDATE SET value = EXCLUDED.value`, key, value); err != nil {
+		return fmt.Errorf("set setting %q: %w", key, err)
+	}
+	return nil
+}
+
 // SetMetaOnce stores an installation setting unless it is already set, and
 // returns the value in force: the first replica to start fixes it.
 func (db *DB) SetMetaOnce(ctx context.Context, key, value string) (string, error) {

@@ -43,7 +43,7 @@ func (db *DB) Append(ctx context.Context, tenant string, fn func(ledger.Tx) erro
 		if err != nil {
 			return fmt.Errorf("append to %q: lock head: %w", tenant, err)
 		}
-		t := &appendTx{ctx: ctx, tx: tx, tenant: tenant, hashes: map[int64]tlog.Hash{}}
+		t := &appendTx{ctx: ctx, tx: tx, tenant: tenant, hashes: map[int64]tlog.Hash{}, start: size}
 		t.head.Size = size
 		if size > 0 {
 			if len(last) != len(tlog.Hash{}) {
@@ -79,6 +79,7 @@ type appendTx struct {
 	ctx     context.Context
 	tx      pgx.Tx
 	tenant  string
+	start   int64 // the log's size when the transaction began
 	head    ledger.Head
 	hashes  map[int64]tlog.Hash
 	pending []*ledger.Record

@@ -328,6 +328,19 @@ func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
+// SetMeta stores an installation setting, replacing its value (the key
+// history after a rotation).
+func (db *DB) SetMeta(ctx context.Context, key, value string) error {
+	if db.w == nil {
+		return fmt.Errorf("set setting %q: store opened read-only", key)
+	}
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO meta (tenant_id, key, value) VALUES ('_system', ?, ?)
+		ON CONFLICT (tenant_id, key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+		return fmt.Errorf("set setting %q: %w", key, err)
+	}
+	return nil
+}
+
 // SetMetaOnce stores an installation setting unless it is already set, and
 // returns the value in force.
 func (db *DB) SetMetaOnce(ctx context.Context, key, value string) (string, error) {

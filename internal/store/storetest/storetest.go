@@ -81,6 +81,10 @@ func Run(t *testing.T, f Factory) {
 		{"Incidents", testIncidents},
 		{"MonitorState", testMonitorState},
 		{"MonitorSeries", testMonitorSeries},
+		{"PruneData", testPruneData},
+		{"PruneUndeclared", testPruneUndeclared},
+		{"RetentionJob", testRetentionJob},
+		{"KeyRotation", testKeyRotation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
