@@ -27,8 +27,8 @@ type csvBody struct {
 	Principal struct {
 		ID string `json:"id"`
 	} `json:"principal"`
-	Action json.RawMessage `json:"action"`
-	Decision string        `json:"decision"`
+	Action   json.RawMessage `json:"action"`
+	Decision string          `json:"decision"`
 }
 
 func (c *csvWriter) record(r *ledger.Record) error {

@@ -43,18 +43,18 @@ type Records struct {
 // Policy is one policy version in policies.json; its source is the file
 // policies/<name>/v<version>.<ext>.
 type Policy struct {
-	Name        string          `json:"name"`
-	Version     int64           `json:"version"`
-	Digest      string          `json:"digest"`
-	Author      string          `json:"author"`
-	Created     time.Time       `json:"created"`
-	Approvals   []PolicyVote    `json:"approvals"`
-	Activations []time.Time     `json:"activations"`
-	ActiveAtStart bool          `json:"active_at_start"`
-	File        string          `json:"file"`
-	Format      string          `json:"format"` // yaml or json
-	Source      []byte          `json:"-"`
-	Extra       json.RawMessage `json:"extra,omitempty"`
+	Name          string          `json:"name"`
+	Version       int64           `json:"version"`
+	Digest        string          `json:"digest"`
+	Author        string          `json:"author"`
+	Created       time.Time       `json:"created"`
+	Approvals     []PolicyVote    `json:"approvals"`
+	Activations   []time.Time     `json:"activations"`
+	ActiveAtStart bool            `json:"active_at_start"`
+	File          string          `json:"file"`
+	Format        string          `json:"format"` // yaml or json
+	Source        []byte          `json:"-"`
+	Extra         json.RawMessage `json:"extra,omitempty"`
 }
 
 // PolicyVote is one approval of a version.

@@ -72,7 +72,7 @@ func TestDecodeDecision(t *testing.T) {
 			Action:   event.DecisionAction{Type: "crm.read", Resource: "r/1"},
 			Args:     map[string]any{"body": map[string]any{"decision": "fake", "principal": map[string]any{"id": "spoof"}}, "n": rng.Float64() * 1e6, "neg": -3},
 			Decision: []string{"allow", "deny", "require_approval"}[i%3], Reasons: []event.DecisionReason{{Code: "rule", Message: "a } ] \" message"}},
-			Spend:    int64(rng.IntN(1000)), ScanComplete: true}
+			Spend: int64(rng.IntN(1000)), ScanComplete: true}
 		if i%5 == 0 {
 			d.Findings = []event.DecisionFinding{{Category: "pii.email", Rule: "e"}, {Category: "secret.aws", Rule: "s"}}
 		}
