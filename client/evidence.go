@@ -7,16 +7,22 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 )
 
 // Evidence streams the tenant's evidence archive of [from, to) (a zip)
 // into w and returns how many bytes it wrote. format is "" or "oscal"
-// (the archive then holds the OSCAL assessment results too). The export
+// (the archive then holds the OSCAL assessment results too); a positive
+// trustedSize asks for the proof that the log extends a checkpoint of that
+// size the auditor holds. The export
 // is recorded in the tenant's log. The request has no overall timeout:
 // a year of a busy tenant takes a while; ctx bounds it.
-func (c *Client) Evidence(ctx context.Context, from, to time.Time, format string, w io.Writer) (int64, error) {
+func (c *Client) Evidence(ctx context.Context, from, to time.Time, format string, trustedSize int64, w io.Writer) (int64, error) {
 	q := url.Values{}
+	if trustedSize > 0 {
+		q.Set("trusted_size", strconv.FormatInt(trustedSize, 10))
+	}
 	q.Set("from", from.UTC().Format(time.RFC3339Nano))
 	q.Set("to", to.UTC().Format(time.RFC3339Nano))
 	if format != "" {

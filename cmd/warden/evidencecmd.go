@@ -51,6 +51,7 @@ func newEvidenceExportCmd() *cobra.Command {
 		r           remote
 		fromS, toS  string
 		out, format string
+		trustedSize int64
 	)
 	cmd := &cobra.Command{
 		Use:   "export --from WHEN --to WHEN --out FILE [--format oscal]",
@@ -92,7 +93,7 @@ refused (this key may not export), 2 usage, connection or server errors.`,
 			if pf, ok := cmd.ErrOrStderr().(*os.File); ok && isTerminal(pf) {
 				w = &byteProgress{w: f, out: pf}
 			}
-			n, err := c.Evidence(cmd.Context(), from, to, format, w)
+			n, err := c.Evidence(cmd.Context(), from, to, format, trustedSize, w)
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
@@ -120,6 +121,7 @@ refused (this key may not export), 2 usage, connection or server errors.`,
 	f.StringVar(&toS, "to", "", "end of the period (RFC 3339 or a date), excluded; it must have passed")
 	f.StringVar(&out, "out", "", "the archive to write (a .zip)")
 	f.StringVar(&format, "format", "", "oscal: also the OSCAL assessment results")
+	f.Int64Var(&trustedSize, "trusted-size", 0, "the size of a checkpoint the auditor keeps: the archive proves that the log extends it (for verify --trusted-checkpoint)")
 	_ = cmd.MarkFlagRequired("from")
 	_ = cmd.MarkFlagRequired("to")
 	_ = cmd.MarkFlagRequired("out")

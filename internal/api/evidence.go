@@ -40,6 +40,10 @@ func (s *Server) exportEvidence(w http.ResponseWriter, r *http.Request) {
 	if err == nil && to.After(s.cfg.Clock()) {
 		err = errBad("to is in the future: export a period that has ended")
 	}
+	var trustedSize int64
+	if err == nil {
+		trustedSize, err = queryInt(r, "trusted_size", 0)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -60,7 +64,7 @@ func (s *Server) exportEvidence(w http.ResponseWriter, r *http.Request) {
 			p.tenant, from.UTC().Format("20060102T150405Z"), to.UTC().Format("20060102T150405Z")))
 		w.WriteHeader(http.StatusOK)
 	}}
-	_, err = x.Export(r.Context(), cw, p.tenant, from, to, evidence.Options{OSCAL: format == "oscal"})
+	_, err = x.Export(r.Context(), cw, p.tenant, from, to, evidence.Options{OSCAL: format == "oscal", TrustedSize: trustedSize})
 	if err == nil {
 		return
 	}

@@ -93,6 +93,9 @@ type Options struct {
 	OSCAL bool
 	// Progress, if set, is called as entries are written: done of total.
 	Progress func(done, total int64)
+	// TrustedSize, if positive, is the size of a checkpoint the auditor
+	// holds: the archive proves that its end extends it.
+	TrustedSize int64
 }
 
 // VerifierKeys returns the exporter's verifier as a key list.
@@ -172,6 +175,16 @@ func (x *Exporter) Export(ctx context.Context, w io.Writer, tenant string, from,
 			return nil, fmt.Errorf("consistency proof: %w", err)
 		}
 		cps.Consistency = hashes(p)
+	}
+	if n := opts.TrustedSize; n > 0 {
+		if n > end.Size {
+			return nil, fmt.Errorf("%w: the trusted size %d is beyond the log's signed size %d", ErrPeriod, n, end.Size)
+		}
+		p, err := tlog.ProveTree(end.Size, n, hr)
+		if err != nil {
+			return nil, fmt.Errorf("consistency proof from the trusted size: %w", err)
+		}
+		cps.Trusted = &TreeProof{Size: n, Proof: hashes(p)}
 	}
 	s := &Summary{Tenant: tenant, From: from.UTC(), To: to.UTC(), Generated: now, Generator: x.Generator, KeyName: x.Signer.Name(),
 		FirstSeq: -1, LastSeq: -1, Kinds: map[string]int64{}, Decisions: map[string]int64{}, Checkpoints: checkpoints}

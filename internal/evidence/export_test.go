@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/wardenhq/warden/internal/access"
 	"github.com/wardenhq/warden/internal/alerting"
@@ -374,6 +375,37 @@ func TestScriptedYear(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a checkpoint the auditor kept", func(t *testing.T) {
+		ctx := context.Background()
+		cps, err := y.db.Checkpoints(ctx, access.DefaultTenant, 1, 1<<62)
+		if err != nil || len(cps) < 10 {
+			t.Fatalf("Checkpoints = %d, %v", len(cps), err)
+		}
+		kept := cps[len(cps)/2]
+		var buf bytes.Buffer
+		if _, err := y.exporter.Export(ctx, &buf, access.DefaultTenant, from, to, evidence.Options{TrustedSize: kept.Size}); err != nil {
+			t.Fatal(err)
+		}
+		v, _, err := evidence.Verify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), evidence.VerifyOptions{Keys: []note.Verifier{y.verifier}, Trusted: kept.Note})
+		if err != nil || !v.OK {
+			t.Fatalf("with the kept checkpoint: %v\n%s", err, v.Format())
+		}
+		// A checkpoint of the same size with another root: the log the
+		// auditor saw was not this one.
+		forged, err := ledger.SignCheckpoint(y.signer, ledger.TenantOrigin(origin, access.DefaultTenant), kept.Size, tlog.Hash{1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _, err = evidence.Verify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), evidence.VerifyOptions{Keys: []note.Verifier{y.verifier}, Trusted: forged})
+		if err != nil || v.OK {
+			t.Fatalf("with another root of the kept size: %v\n%s", err, v.Format())
+		}
+		// Without the proof from that size, the archive cannot be compared.
+		v, _, _ = evidence.Verify(bytes.NewReader(archive), int64(len(archive)), evidence.VerifyOptions{Keys: []note.Verifier{y.verifier}, Trusted: kept.Note})
+		if v.OK {
+			t.Errorf("an archive without a proof from the trusted size verified against it")
+		}
+	})
 	t.Run("the archive re-signed with another key", func(t *testing.T) {
 		forged := *y.exporter
 		forged.Signer = other

@@ -100,6 +100,15 @@ type Checkpoints struct {
 	// Prunes are the log.pruned entries that declare the period's pruned
 	// bodies, each proved in End's tree.
 	Prunes []Boundary `json:"prunes,omitempty"`
+	// Trusted, when the export was asked for it, proves that End's tree
+	// extends the tree of the size the auditor holds a checkpoint of.
+	Trusted *TreeProof `json:"trusted,omitempty"`
+}
+
+// TreeProof is a consistency proof from a tree of Size to End's.
+type TreeProof struct {
+	Size  int64    `json:"size"`
+	Proof []string `json:"proof"`
 }
 
 // Inclusion is an inclusion proof of the entry at Seq in End's tree.

@@ -359,7 +359,7 @@ func checkProofs(cps *Checkpoints, origin string, keys []note.Verifier, trusted 
 		add(CheckComplete, fmt.Errorf("no entry after the period proves its end: entries could be missing at the end"))
 	}
 	if len(trusted) > 0 {
-		add(CheckTrusted, checkTrusted(trusted, origin, keys, start, end))
+		add(CheckTrusted, checkTrusted(trusted, origin, keys, start, end, cps.Trusted))
 	}
 	return out
 }
@@ -389,10 +389,20 @@ func boundary(b *Boundary, edge *ledger.Entry, before bool, included func(string
 	return nil
 }
 
-func checkTrusted(trusted []byte, origin string, keys []note.Verifier, start, end *ledger.Checkpoint) error {
+func checkTrusted(trusted []byte, origin string, keys []note.Verifier, start, end *ledger.Checkpoint, tp *TreeProof) error {
 	t, err := ledger.OpenCheckpoint(trusted, origin, keys...)
 	if err != nil {
 		return fmt.Errorf("the trusted checkpoint: %v", err)
+	}
+	if tp != nil && tp.Size == t.Size && t.Size <= end.Size {
+		p, err := decodeHashes(tp.Proof)
+		if err == nil {
+			err = tlog.CheckTree(p, end.Size, end.Root, t.Size, t.Root)
+		}
+		if err != nil {
+			return fmt.Errorf("the end checkpoint does not extend the trusted checkpoint of size %d: the log was rewritten: %v", t.Size, err)
+		}
+		return nil
 	}
 	for _, c := range []*ledger.Checkpoint{start, end} {
 		if c != nil && c.Size == t.Size {
@@ -405,7 +415,7 @@ func checkTrusted(trusted []byte, origin string, keys []note.Verifier, start, en
 	if t.Size > end.Size {
 		return fmt.Errorf("the trusted checkpoint covers %d entries, the archive's end only %d: the log was rolled back", t.Size, end.Size)
 	}
-	return fmt.Errorf("the archive has no checkpoint of the trusted size %d to compare (its are %d and %d)", t.Size, sizeOf(start), end.Size)
+	return fmt.Errorf("the archive has no proof from the trusted size %d (its checkpoints are of %d and %d): export it with --trusted-size %d", t.Size, sizeOf(start), end.Size, t.Size)
 }
 
 func sizeOf(c *ledger.Checkpoint) int64 {
