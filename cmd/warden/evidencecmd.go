@@ -180,7 +180,8 @@ func newEvidenceVerifyCmd() *cobra.Command {
 		Short: "Verify an evidence archive offline",
 		Long: `Verify an evidence archive offline, against the log key you trust: a file with
 the verifier key (as 'warden log key' or log.pub prints it). Repeat
---trusted-key for a key history, oldest first. The archive's own claims about
+--trusted-key for a key history, oldest first, or give one file with a key a
+line (log.pub holds the history after 'warden log rotate-key'). The archive's own claims about
 keys are never trusted.
 
 Each check prints ok or FAIL with why: the manifest's signature, every file's
@@ -205,11 +206,18 @@ signed by another key), 2 usage or an unreadable file.`,
 				if err != nil {
 					return &exitError{exitUsage, err}
 				}
-				v, err := note.NewVerifier(strings.TrimSpace(string(b)))
-				if err != nil {
-					return &exitError{exitUsage, fmt.Errorf("--trusted-key %s: %w", kf, err)}
+				// A file may hold a key history, one key a line, oldest first
+				// (log.pub after a rotation).
+				for _, line := range strings.Split(string(b), "\n") {
+					if line = strings.TrimSpace(line); line == "" {
+						continue
+					}
+					v, err := note.NewVerifier(line)
+					if err != nil {
+						return &exitError{exitUsage, fmt.Errorf("--trusted-key %s: %w", kf, err)}
+					}
+					keys = append(keys, v)
 				}
-				keys = append(keys, v)
 			}
 			opts := evidence.VerifyOptions{Keys: keys}
 			if trusted != "" {

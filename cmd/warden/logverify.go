@@ -42,7 +42,7 @@ server through the API. Pass the public key you trust with --trusted-key: after
 a checkpoint of its predecessor covered the announcement, fails). Without it the
 keys are taken from what is being verified, which proves consistency but not
 authenticity. Entries whose data was pruned under retention are verified by
-their stored hashes and listed as pruned; each must lie in a range a log.pruned
+their stored hashes and listed as pruned; each must lie in a range a retention.pruned
 entry declares. With
 --trusted-checkpoint (an earlier checkpoint you kept) a log rewritten and
 re-signed with a stolen key, or rolled back, also fails.
@@ -274,7 +274,7 @@ func verifyOnline(ctx context.Context, f *verifyFlags, keys []note.Verifier, tru
 	return v.Finish(), nil
 }
 
-// rotated reports whether a served entry is a log.key_rotated entry.
+// rotated reports whether a served entry is a signing_key.rotated entry.
 func rotated(e client.Entry) bool {
 	var env struct {
 		Kind string `json:"kind"`
@@ -288,7 +288,7 @@ func rotated(e client.Entry) bool {
 func addServed(v *ledger.Verifier, e client.Entry) *ledger.Failure {
 	if e.Pruned || string(e.Entry) == "null" {
 		// Pruned: the served leaf hash stands in for the data; the
-		// checkpoint's root and a log.pruned entry must vouch for it.
+		// checkpoint's root and a retention.pruned entry must vouch for it.
 		leaf, err := ledger.DecodeHash(e.LeafHash)
 		if err != nil {
 			return v.Add(nil, nil)

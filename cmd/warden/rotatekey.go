@@ -79,7 +79,7 @@ func newLogRotateKeyCmd() *cobra.Command {
 
 Stop the server first (every replica, with PostgreSQL): rotate-key writes to
 the database directly. For every tenant's log, the installation's own (_system)
-included, it appends a log.key_rotated entry naming the old and the new
+included, it appends a signing_key.rotated entry naming the old and the new
 verifier keys, and signs a checkpoint covering that entry with the OLD key (the
 last one the old key signs). It then records the new key as the installation's
 key, keeping the history. Afterwards start the server with the new key:
@@ -102,7 +102,7 @@ before it, fails.`,
 	fl.StringVar(&f.database, "database", envOr("WARDEN_DATABASE", ""), "SQLite database file (default <data-dir>/warden.db) or a postgres:// URL (env WARDEN_DATABASE)")
 	fl.StringVar(&f.signingKey, "signing-key", "", "the current signing key file (default <data-dir>/signing.key)")
 	fl.StringVar(&f.newKey, "new-key", "", "the new signing key file, from 'warden keygen'")
-	fl.StringVar(&f.comment, "note", "", "a note recorded in every log.key_rotated entry")
+	fl.StringVar(&f.comment, "note", "", "a note recorded in every signing_key.rotated entry")
 	return cmd
 }
 
@@ -195,7 +195,7 @@ func rotateKey(ctx context.Context, f *rotateFlags, stdout io.Writer) error {
 	return nil
 }
 
-// announceKey appends the log.key_rotated entry to a tenant's log (unless
+// announceKey appends the signing_key.rotated entry to a tenant's log (unless
 // a run interrupted after it already did) and signs the checkpoint that
 // covers it with the old key.
 func announceKey(ctx context.Context, db ledger.Store, l *ledger.Ledger, tenant string, body *event.LogKeyRotated) (int64, error) {

@@ -365,12 +365,16 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 			rs, err := notify.Decode(st.Receivers)
 			return st.AlertRoutes, rs, err
 		}}
-	keyVerifier, err := note.NewVerifier(key.verifier)
-	if err != nil {
-		_ = l.Close(context.Background())
-		return err
+	var keyVerifiers []note.Verifier
+	for _, k := range keyHist {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			_ = l.Close(context.Background())
+			return fmt.Errorf("key history: %w", err)
+		}
+		keyVerifiers = append(keyVerifiers, v)
 	}
-	exporter := &evidence.Exporter{Log: db, Origin: origin, Signer: key.signer, Verifier: keyVerifier, Sign: l.Checkpointer().Sign,
+	exporter := &evidence.Exporter{Log: db, Origin: origin, Signer: key.signer, Keys: keyVerifiers, Sign: l.Checkpointer().Sign,
 		Records: evidencesrc.FromStore(db, db, db, db), Generator: "warden " + buildVersion()}
 	monCtx, stopMonitor := context.WithCancel(context.Background())
 	var monWG sync.WaitGroup

@@ -24,7 +24,7 @@ const (
 // EntryJSON is one entry as served: entry is the object whose canonical
 // (RFC 8785) encoding is exactly the bytes whose leaf hash is leaf_hash,
 // or null for an entry whose data was pruned under retention (its leaf
-// hash remains, and a log.pruned entry declares the prune).
+// hash remains, and a retention.pruned entry declares the prune).
 type EntryJSON struct {
 	Seq      int64           `json:"seq"`
 	LeafHash string          `json:"leaf_hash"`

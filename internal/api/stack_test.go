@@ -218,7 +218,7 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exporter := &evidence.Exporter{Log: db, Origin: testOrigin, Signer: signer, Verifier: verifier, Sign: l.Checkpointer().Sign,
+	exporter := &evidence.Exporter{Log: db, Origin: testOrigin, Signer: signer, Keys: []note.Verifier{verifier}, Sign: l.Checkpointer().Sign,
 		Records: evidencesrc.FromStore(db, db, db, db), Generator: "warden test", Clock: opt.clock}
 	s.srv = api.New(api.Config{Alerts: s.alerts, MonitorStore: db, Evidence: exporter, Store: db, Ledger: l, Origin: testOrigin, VerifierKey: vkey,
 		Logger: logger, Metrics: metrics, MaxBody: opt.maxBody, Gate: g, Policies: s.policies, Scanner: opt.scanner,

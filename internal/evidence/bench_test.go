@@ -14,9 +14,9 @@ import (
 
 	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/evidence"
-	"github.com/wardenhq/warden/internal/evidencesrc"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/store/sqlite"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // benchEntries is the size of the period the benchmarks export.
@@ -95,8 +95,8 @@ func benchLog(b *testing.B) (*sqlite.DB, *evidence.Exporter, time.Time, time.Tim
 	if err != nil {
 		b.Fatal(err)
 	}
-	x := &evidence.Exporter{Log: db, Origin: origin, Signer: signer, Verifier: verifier, Sign: l.Checkpointer().Sign,
-		Records: evidencesrc.FromStore(db, db, db, db), Generator: "bench", Clock: func() time.Time { return head.LastTime.Add(time.Hour) }}
+	x := &evidence.Exporter{Log: db, Origin: origin, Signer: signer, Keys: []note.Verifier{verifier}, Sign: l.Checkpointer().Sign,
+		Generator: "bench", Clock: func() time.Time { return head.LastTime.Add(time.Hour) }}
 	return db, x, start, head.LastTime
 }
 
@@ -128,7 +128,7 @@ func BenchmarkVerifyMillion(b *testing.B) {
 	archive := buf.Bytes()
 	b.ResetTimer()
 	for range b.N {
-		v, _, err := evidence.Verify(bytes.NewReader(archive), int64(len(archive)), evidence.VerifyOptions{Keys: x.VerifierKeys()})
+		v, _, err := evidence.Verify(bytes.NewReader(archive), int64(len(archive)), evidence.VerifyOptions{Keys: x.Keys})
 		if err != nil || !v.OK {
 			b.Fatalf("Verify = %v, %v", v, err)
 		}

@@ -67,9 +67,10 @@ type PolicyVote struct {
 type Exporter struct {
 	Log    ledger.Store
 	Origin string
-	// Signer signs the manifest (the log key), Verifier checks it.
-	Signer   note.Signer
-	Verifier note.Verifier
+	// Signer signs the manifest (the log key); Keys are the log's key
+	// history, oldest first, the current key's verifier last.
+	Signer note.Signer
+	Keys   []note.Verifier
 	// Sign signs a checkpoint of the tenant's log now and returns it
 	// (the checkpoint signer's Sign).
 	Sign      func(ctx context.Context, tenant string) (*ledger.StoredCheckpoint, error)
@@ -98,9 +99,6 @@ type Options struct {
 	TrustedSize int64
 }
 
-// VerifierKeys returns the exporter's verifier as a key list.
-func (x *Exporter) VerifierKeys() []note.Verifier { return []note.Verifier{x.Verifier} }
-
 func (x *Exporter) now() time.Time {
 	if x.Clock == nil {
 		return time.Now().UTC()
@@ -110,7 +108,7 @@ func (x *Exporter) now() time.Time {
 
 // KindPruned is the kind of the entry that records a prune of bodies
 // under the tenant's retention.
-const KindPruned = "log.pruned"
+const KindPruned = ledger.KindLogPruned
 
 // readBatch is how many records an export reads at a time.
 const readBatch = 8192
@@ -289,7 +287,7 @@ func (x *Exporter) Export(ctx context.Context, w io.Writer, tenant string, from,
 		{FileAlerts, x.period(x.Records.Alerts, tenant, from, to), []string{"alert."}},
 		{FileIncidents, x.period(x.Records.Incidents, tenant, from, to), []string{"incident."}},
 		{FileApprovals, nil, []string{"approval."}},
-		{FileSettings, x.tenantOnly(x.Records.Settings, tenant), []string{"setting.", "log."}},
+		{FileSettings, x.tenantOnly(x.Records.Settings, tenant), []string{"setting.", "retention.", "signing_key.", "evidence.", "ledger."}},
 	}
 	for _, f := range files {
 		doc := map[string]any{"entries": kept.of(f.kinds...)}
@@ -313,7 +311,7 @@ func (x *Exporter) Export(ctx context.Context, w io.Writer, tenant string, from,
 		return nil, err
 	}
 	s.Pruned = kept.pruned
-	s.Verification = selfCheck(cps, x.Origin, tenant, x.Verifier, kept.chainErr, kept.edges)
+	s.Verification = selfCheck(cps, x.Origin, tenant, x.Keys, kept.chainErr, kept.edges)
 	s.Criteria = Criteria(s)
 	report, err := RenderReport(s)
 	if err != nil {
@@ -503,7 +501,7 @@ type kept struct {
 	beats       []time.Time
 	beatEntries []json.RawMessage
 	pruned      [][2]int64
-	prunes      []int64 // seqs of log.pruned entries seen
+	prunes      []int64 // seqs of retention.pruned entries seen
 	prev        *tlog.Hash
 	chainErr    error
 	edges       edges
@@ -531,6 +529,7 @@ func (k *kept) entry(w io.Writer, r *ledger.Record, s *Summary) error {
 		}
 		leaf := r.LeafHash()
 		k.prev = &leaf
+		k.edges.add(r.Seq, leaf, "")
 	} else {
 		k.lineBuf.Write(r.Data)
 		e, err := ledger.Parse(r.Data)
@@ -542,10 +541,7 @@ func (k *kept) entry(w io.Writer, r *ledger.Record, s *Summary) error {
 			k.chainErr = fmt.Errorf("entry %d does not chain to entry %d", r.Seq, r.Seq-1)
 		}
 		k.prev = &leaf
-		if k.edges.first == nil {
-			k.edges.first, k.edges.firstData = e, bytes.Clone(r.Data)
-		}
-		k.edges.last, k.edges.lastData = e, r.Data
+		k.edges.add(r.Seq, leaf, e.Prev)
 		s.Kinds[r.Kind]++
 		switch r.Kind {
 		case event.KindDecision:
@@ -627,7 +623,7 @@ func coverage(beats []time.Time, from, to time.Time, maxGap time.Duration) Cover
 // selfCheck is the exporter's own check of what it wrote: the chain of
 // the entries, and its checkpoints and proofs against its own key. The
 // auditor's Verify checks the archive again, against keys of their own.
-func selfCheck(cps *Checkpoints, origin, tenant string, key note.Verifier, chainErr error, ed edges) Verification {
+func selfCheck(cps *Checkpoints, origin, tenant string, keys []note.Verifier, chainErr error, ed edges) Verification {
 	v := Verification{OK: true}
 	add := func(name string, err error) {
 		c := Check{Name: name, OK: err == nil}
@@ -638,7 +634,7 @@ func selfCheck(cps *Checkpoints, origin, tenant string, key note.Verifier, chain
 		v.Checks = append(v.Checks, c)
 	}
 	add(CheckChain, chainErr)
-	for _, c := range checkProofs(cps, ledger.TenantOrigin(origin, tenant), []note.Verifier{key}, nil, ed) {
+	for _, c := range checkProofs(cps, ledger.TenantOrigin(origin, tenant), keys, nil, ed) {
 		add(c.name, c.err)
 	}
 	return v

@@ -26,6 +26,7 @@ import (
 	"github.com/wardenhq/warden/internal/evidencesrc"
 	"github.com/wardenhq/warden/internal/ledger"
 	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/retention"
 	"github.com/wardenhq/warden/internal/store/sqlite"
 )
 
@@ -46,12 +47,31 @@ func (c *clock) Add(d time.Duration) {
 // year is a tenant's year of activity on a fake clock.
 type year struct {
 	db       *sqlite.DB
-	ledger   *ledger.Ledger
+	ledger   *ledgerRef
 	clock    *clock
 	signer   note.Signer
 	verifier note.Verifier
-	exporter *evidence.Exporter
-	start    time.Time
+	// newVerifier is the key the log signs with after the rotation of
+	// July 1st (nil when the script ends before).
+	newVerifier note.Verifier
+	exporter    *evidence.Exporter
+	start       time.Time
+}
+
+// ledgerRef is the ledger in use: a key rotation replaces it.
+type ledgerRef struct {
+	mu sync.Mutex
+	l  *ledger.Ledger
+}
+
+func (r *ledgerRef) get() *ledger.Ledger { r.mu.Lock(); defer r.mu.Unlock(); return r.l }
+
+func (r *ledgerRef) Append(ctx context.Context, tenant string, req ledger.Request) (*ledger.Appended, error) {
+	return r.get().Append(ctx, tenant, req)
+}
+
+func (r *ledgerRef) Sign(ctx context.Context, tenant string) (*ledger.StoredCheckpoint, error) {
+	return r.get().Checkpointer().Sign(ctx, tenant)
 }
 
 func keyPair(t *testing.T, name string) (note.Signer, note.Verifier) {
@@ -86,16 +106,23 @@ func newYear(t *testing.T, days int, gapDay time.Time) *year {
 	t.Cleanup(func() { db.Close() })
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := &clock{t: start}
-	signer, verifier := keyPair(t, origin)
-	l, err := ledger.New(db, ledger.Config{Origin: origin, Signer: signer, Clock: c.Now, Logger: slog.New(slog.DiscardHandler)})
+	skey, _, err := ledger.GenerateKey(origin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = l.Close(context.Background()) })
-	if _, err := access.Bootstrap(ctx, l, db, rand.Reader, c.Now); err != nil {
+	signer, verifier := fixedKey(t, skey)
+	first, err := ledger.New(db, ledger.Config{Origin: origin, Signer: signer, Clock: c.Now, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &ledgerRef{l: first}
+	t.Cleanup(func() { _ = l.get().Close(context.Background()) })
+	if _, err := access.Bootstrap(ctx, first, db, rand.Reader, c.Now); err != nil {
 		t.Fatal(err)
 	}
 	y := &year{db: db, ledger: l, clock: c, signer: signer, verifier: verifier, start: start}
+	prune := &retention.Job{Log: db, Ledger: l, Clock: c.Now, Logger: slog.New(slog.DiscardHandler),
+		Policy: func(context.Context, string) (retention.Policy, error) { return retention.Policy{Days: 30}, nil }}
 	pm := &policy.Manager{Ledger: l, Store: db, Clock: c.Now, Required: func(context.Context, string) (int, error) { return 0, nil }}
 	ctl := &controls.Service{Ledger: l, Store: db, IDs: ledger.NewIDs(c.Now, rand.Reader), Clock: c.Now}
 	al := &alerting.Service{Ledger: l, Store: db, IDs: ledger.NewIDs(c.Now, rand.Reader), Clock: c.Now}
@@ -180,14 +207,64 @@ func newYear(t *testing.T, days int, gapDay time.Time) *year {
 			}
 		}
 		c.t = date.Add(23*time.Hour + 59*time.Minute)
-		if _, err := l.Checkpointer().Sign(ctx, access.DefaultTenant); err != nil {
+		if _, err := l.Sign(ctx, access.DefaultTenant); err != nil {
 			t.Fatal(err)
+		}
+		if date.Month() == time.February && date.Day() == 20 {
+			// Retention of 30 days, once: January's first three weeks go.
+			ps, err := prune.RunOnce(ctx)
+			if err != nil || len(ps) != 1 {
+				t.Fatalf("prune = %+v, %v; want one prune", ps, err)
+			}
+		}
+		if date.Month() == time.June && date.Day() == 30 {
+			// The signing key is rotated: announced in an entry that the
+			// old key's last checkpoint covers, then the new key signs.
+			newSkey, newVkey, err := ledger.GenerateKey(origin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			newSigner, newVerifier := fixedKey(t, newSkey)
+			oldVkey, err := ledger.VerifierKey(skey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := event.New(event.KindLogKeyRotated, event.ActorSystem, &event.LogKeyRotated{OldKey: oldVkey, NewKey: newVkey})
+			if _, err := l.Append(ctx, access.DefaultTenant, req); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.Sign(ctx, access.DefaultTenant); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.get().Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+			next, err := ledger.New(db, ledger.Config{Origin: origin, Signer: newSigner, Clock: c.Now, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.mu.Lock()
+			l.l = next
+			l.mu.Unlock()
+			y.signer, y.newVerifier = newSigner, newVerifier
 		}
 	}
 	c.t = start.AddDate(0, 0, days+1)
-	y.exporter = &evidence.Exporter{Log: db, Origin: origin, Signer: signer, Verifier: verifier, Sign: l.Checkpointer().Sign,
+	keys := []note.Verifier{verifier}
+	if y.newVerifier != nil {
+		keys = append(keys, y.newVerifier)
+	}
+	y.exporter = &evidence.Exporter{Log: db, Origin: origin, Signer: y.signer, Keys: keys, Sign: l.Sign,
 		Records: evidencesrc.FromStore(db, db, db, db), Generator: "warden test", Clock: c.Now, HeartbeatGap: 45 * time.Minute}
 	return y
+}
+
+// keys is the log's key history, oldest first.
+func (y *year) keys() []note.Verifier {
+	if y.newVerifier == nil {
+		return []note.Verifier{y.verifier}
+	}
+	return []note.Verifier{y.verifier, y.newVerifier}
 }
 
 // export records the export (as the API does) and returns the archive.
@@ -282,9 +359,18 @@ func TestScriptedYear(t *testing.T) {
 	}
 	y := newYear(t, days, gap)
 	archive := y.export(t, from, to)
-	v, failed := verify(t, archive, y.verifier)
+	v, failed := verify(t, archive, y.keys()...)
 	if !v.OK {
 		t.Fatalf("a fresh archive does not verify: %v\n%s", failed, v.Format())
+	}
+	if y.newVerifier != nil {
+		// The period's checkpoints were signed before and after the key
+		// rotation of June 30: the auditor needs the history.
+		for name, keys := range map[string][]note.Verifier{"old": {y.verifier}, "new": {y.newVerifier}} {
+			if _, failed := verify(t, archive, keys...); failed[evidence.CheckCheckpoints] == "" {
+				t.Errorf("verified with only the %s key: %v", name, failed)
+			}
+		}
 	}
 	// The period's entries are all there: a decision every two hours.
 	lines := bytes.Count(fileOf(t, archive, evidence.FileEntries), []byte("\n"))
@@ -367,7 +453,7 @@ func TestScriptedYear(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 
-			_, failed := verify(t, rewrite(t, archive, c.edits), y.verifier)
+			_, failed := verify(t, rewrite(t, archive, c.edits), y.keys()...)
 			for _, name := range c.want {
 				if _, ok := failed[name]; !ok {
 					t.Errorf("%s: check %s passed; failed: %v", c.name, name, failed)
@@ -375,6 +461,33 @@ func TestScriptedYear(t *testing.T) {
 			}
 		})
 	}
+	t.Run("January, pruned under retention", func(t *testing.T) {
+		jan := y.export(t, y.start, y.start.AddDate(0, 1, 0))
+		v, failed := verify(t, jan, y.keys()...)
+		if !v.OK {
+			t.Fatalf("January does not verify: %v", failed)
+		}
+		entries := fileOf(t, jan, evidence.FileEntries)
+		pruned := bytes.Count(entries, []byte(`"pruned":true`))
+		if pruned == 0 || pruned == bytes.Count(entries, []byte("\n")) {
+			t.Fatalf("%d of January's entries pruned, want some but not all", pruned)
+		}
+		// An entry after the prune passed off as pruned: its seq and leaf
+		// hash are right, but no prune declares it.
+		lines := bytes.Split(bytes.TrimSuffix(entries, []byte("\n")), []byte("\n"))
+		last := lines[len(lines)-1]
+		e, err := ledger.Parse(last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fake := fmt.Sprintf(`{"seq":%d,"pruned":true,"leaf_hash":%q}`, e.Seq, ledger.EncodeHash(ledger.LeafHash(last)))
+		edited := rewrite(t, jan, map[string]func([]byte) []byte{evidence.FileEntries: func(b []byte) []byte {
+			return bytes.Replace(b, last, []byte(fake), 1)
+		}})
+		if _, failed := verify(t, edited, y.keys()...); failed[evidence.CheckPruned] == "" {
+			t.Errorf("an undeclared pruned entry passed: %v", failed)
+		}
+	})
 	t.Run("a checkpoint the auditor kept", func(t *testing.T) {
 		ctx := context.Background()
 		cps, err := y.db.Checkpoints(ctx, access.DefaultTenant, 1, 1<<62)
@@ -386,7 +499,7 @@ func TestScriptedYear(t *testing.T) {
 		if _, err := y.exporter.Export(ctx, &buf, access.DefaultTenant, from, to, evidence.Options{TrustedSize: kept.Size}); err != nil {
 			t.Fatal(err)
 		}
-		v, _, err := evidence.Verify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), evidence.VerifyOptions{Keys: []note.Verifier{y.verifier}, Trusted: kept.Note})
+		v, _, err := evidence.Verify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), evidence.VerifyOptions{Keys: y.keys(), Trusted: kept.Note})
 		if err != nil || !v.OK {
 			t.Fatalf("with the kept checkpoint: %v\n%s", err, v.Format())
 		}
@@ -396,12 +509,12 @@ func TestScriptedYear(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, _, err = evidence.Verify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), evidence.VerifyOptions{Keys: []note.Verifier{y.verifier}, Trusted: forged})
+		v, _, err = evidence.Verify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), evidence.VerifyOptions{Keys: y.keys(), Trusted: forged})
 		if err != nil || v.OK {
 			t.Fatalf("with another root of the kept size: %v\n%s", err, v.Format())
 		}
 		// Without the proof from that size, the archive cannot be compared.
-		v, _, _ = evidence.Verify(bytes.NewReader(archive), int64(len(archive)), evidence.VerifyOptions{Keys: []note.Verifier{y.verifier}, Trusted: kept.Note})
+		v, _, _ = evidence.Verify(bytes.NewReader(archive), int64(len(archive)), evidence.VerifyOptions{Keys: y.keys(), Trusted: kept.Note})
 		if v.OK {
 			t.Errorf("an archive without a proof from the trusted size verified against it")
 		}
@@ -409,12 +522,12 @@ func TestScriptedYear(t *testing.T) {
 	t.Run("the archive re-signed with another key", func(t *testing.T) {
 		forged := *y.exporter
 		forged.Signer = other
-		forged.Verifier = otherV
+		forged.Keys = []note.Verifier{otherV}
 		var buf bytes.Buffer
 		if _, err := forged.Export(context.Background(), &buf, access.DefaultTenant, from, to, evidence.Options{}); err != nil {
 			t.Fatal(err)
 		}
-		_, failed := verify(t, buf.Bytes(), y.verifier)
+		_, failed := verify(t, buf.Bytes(), y.keys()...)
 		if _, ok := failed[evidence.CheckManifestSignature]; !ok {
 			t.Errorf("manifest_signature passed for an archive signed by another key: %v", failed)
 		}

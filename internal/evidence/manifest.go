@@ -97,7 +97,7 @@ type Checkpoints struct {
 	// entries, so no entry of the period is missing at either end.
 	Before *Boundary `json:"before,omitempty"`
 	After  *Boundary `json:"after,omitempty"`
-	// Prunes are the log.pruned entries that declare the period's pruned
+	// Prunes are the retention.pruned entries that declare the period's pruned
 	// bodies, each proved in End's tree.
 	Prunes []Boundary `json:"prunes,omitempty"`
 	// Trusted, when the export was asked for it, proves that End's tree

@@ -13,8 +13,8 @@ import (
 // Kinds of the log's own maintenance entries. They are registered by the
 // retention and key rotation work; the mapping only needs their names.
 const (
-	kindLogPruned     = "log.pruned"
-	kindLogKeyRotated = "log.key_rotated"
+	kindLogPruned     = "retention.pruned"
+	kindLogKeyRotated = "signing_key.rotated"
 )
 
 // The SOC 2 trust services criteria an archive evidences, in report

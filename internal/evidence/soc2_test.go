@@ -25,7 +25,7 @@ func soc2Summary() *Summary {
 		LastSeq:   1333,
 		Kinds: map[string]int64{
 			"key.created": 3, "key.changed": 4, "key.revoked": 5, "access.refused": 6,
-			"access.review_signed": 7, "tenant.suspended": 8, "log.key_rotated": 1,
+			"access.review_signed": 7, "tenant.suspended": 8, "signing_key.rotated": 1,
 			"alert.raised": 11, "alert.acknowledged": 12, "alert.resolved": 13,
 			"incident.opened": 14, "incident.noted": 15, "incident.linked": 16, "incident.resolved": 17,
 			"control.set": 18, "control.cleared": 19, "notification.result": 20,
@@ -33,7 +33,7 @@ func soc2Summary() *Summary {
 			"policy.version":    31, "policy.approved": 32, "policy.refused": 33, "policy.activated": 34,
 			"policy.candidate": 35, "setting.changed": 36,
 			"decision": 1000, "outcome": 41, "approval.voted": 42, "approval.refused": 43, "approval.resolved": 44,
-			"log.pruned": 2,
+			"retention.pruned": 2,
 		},
 		Decisions:    map[string]int64{"allow": 900, "deny": 60, "require_approval": 30, "rate_limited": 10},
 		WithFindings: 51,
@@ -59,7 +59,7 @@ func soc2Summary() *Summary {
 // soc2Want is where each count of soc2Summary lands.
 var soc2Want = map[string]map[string]int64{
 	"CC6": {"key.created": 3, "key.changed": 4, "key.revoked": 5, "access.refused": 6,
-		"access.review_signed": 7, "tenant.suspended": 8, "log.key_rotated": 1},
+		"access.review_signed": 7, "tenant.suspended": 8, "signing_key.rotated": 1},
 	"CC7": {"monitor.heartbeats": 21, "monitor.gaps": 1, "alert.raised": 11, "alert.acknowledged": 12,
 		"alert.resolved": 13, "incident.opened": 14, "incident.noted": 15, "incident.linked": 16,
 		"incident.resolved": 17, "control.set": 18, "control.cleared": 19, "notification.result": 20},
@@ -69,7 +69,7 @@ var soc2Want = map[string]map[string]int64{
 	"PI1": {"decisions": 1000, "decisions.allow": 900, "decisions.deny": 60, "decisions.require_approval": 30,
 		"decisions.rate_limited": 10, "outcome": 41, "approval.voted": 42, "approval.refused": 43,
 		"approval.resolved": 44, "verification.ok": 1, "verification.checks": 3, "verification.failed": 0},
-	"C1": {"decisions.with_findings": 51, "log.pruned": 2, "pruned.ranges": 2, "pruned.entries": 60,
+	"C1": {"decisions.with_findings": 51, "retention.pruned": 2, "pruned.ranges": 2, "pruned.entries": 60,
 		"setting.changed": 36},
 }
 

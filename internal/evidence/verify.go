@@ -140,10 +140,10 @@ func Verify(r io.ReaderAt, size int64, opts VerifyOptions) (*Verification, *Mani
 	for name, err := range walk.errs {
 		note(name, err)
 	}
-	for _, c := range checkProofs(&cps, origin, opts.Keys, opts.Trusted, edges{walk.first, walk.last, walk.firstData, walk.lastData}) {
+	for _, c := range checkProofs(&cps, origin, opts.Keys, opts.Trusted, walk.edges) {
 		note(c.name, c.err)
 	}
-	note(CheckPruned, checkPrunes(&cps, walk.pruned, walk.last))
+	note(CheckPruned, checkPrunes(&cps, walk.pruned))
 	note(CheckPolicies, checkPolicies(read, walk.policyDigests))
 
 	for _, name := range []string{CheckManifestSignature, CheckFiles, CheckEntries, CheckChain, CheckCheckpoints, CheckConsistency,
@@ -172,9 +172,8 @@ func digest(f *zip.File) (int64, string, error) {
 // walked is what the walk over entries.ndjson found.
 type walked struct {
 	errs          map[string]error
-	first, last   *ledger.Entry
-	firstData     []byte // the exact bytes of first and last
-	lastData      []byte
+	edges         edges
+	lastTime      string
 	pruned        []int64
 	policyDigests map[string]string // "name/version" → digest, from policy.version entries
 }
@@ -237,6 +236,7 @@ func walkEntries(f *zip.File, m *Manifest, cps *Checkpoints) *walked {
 				return w
 			}
 			w.pruned = append(w.pruned, p.Seq)
+			w.edges.add(p.Seq, h, "")
 			prev = &h
 			seq++
 			continue
@@ -257,15 +257,13 @@ func walkEntries(f *zip.File, m *Manifest, cps *Checkpoints) *walked {
 		if prev != nil && e.Prev != ledger.EncodeHash(*prev) {
 			bad(CheckChain, "entry %d does not chain to the entry before it: it was changed, or one was removed or added", e.Seq)
 		}
-		if w.last != nil && e.Time < w.last.Time {
+		if e.Time < w.lastTime {
 			bad(CheckEntries, "entry %d goes back in time", e.Seq)
 		}
+		w.lastTime = e.Time
 		h := ledger.LeafHash(line)
 		prev = &h
-		if w.first == nil {
-			w.first, w.firstData = e, bytes.Clone(line)
-		}
-		w.last, w.lastData = e, append(w.lastData[:0], line...)
+		w.edges.add(e.Seq, h, e.Prev)
 		if e.Kind == event.KindPolicyVersion {
 			var pv event.PolicyVersion
 			if json.Unmarshal(e.Body, &pv) == nil {
@@ -280,10 +278,15 @@ func walkEntries(f *zip.File, m *Manifest, cps *Checkpoints) *walked {
 	if n != m.Entries || (n > 0 && seq-1 != m.LastSeq) {
 		bad(CheckEntries, "%s holds %d entries up to %d; the manifest says %d up to %d", FileEntries, n, seq-1, m.Entries, m.LastSeq)
 	}
-	// The period's end chains to the entry after it.
-	if cps.After != nil && prev != nil {
-		if e, err := ledger.Parse([]byte(cps.After.Entry)); err == nil && e.Prev != ledger.EncodeHash(*prev) {
-			bad(CheckComplete, "the entry after the period (%d) does not chain to the period's last: an entry at the end was removed or added", e.Seq)
+	// The entries around the period lie outside it.
+	if cps.Before != nil {
+		if e, err := ledger.Parse([]byte(cps.Before.Entry)); err == nil && e.Time >= from {
+			bad(CheckComplete, "the entry before the period (%d, %s) is not before it", e.Seq, e.Time)
+		}
+	}
+	if cps.After != nil {
+		if e, err := ledger.Parse([]byte(cps.After.Entry)); err == nil && e.Time < to {
+			bad(CheckComplete, "the entry after the period (%d, %s) is inside it: the period is not complete", e.Seq, e.Time)
 		}
 	}
 	return w
@@ -295,17 +298,28 @@ type namedErr struct {
 	err  error
 }
 
-// edges are the period's first and last entries, parsed and as bytes
-// (nil when it holds none).
+// edges are the period's first and last entries: their seqs and leaf
+// hashes (a pruned entry's stored one), and the first entry's prev (""
+// when its body was pruned). n is 0 for a period without entries.
 type edges struct {
-	first, last         *ledger.Entry
-	firstData, lastData []byte
+	n                   int64
+	firstSeq, lastSeq   int64
+	firstLeaf, lastLeaf tlog.Hash
+	firstPrev           string
+}
+
+// add records the next entry of the period.
+func (ed *edges) add(seq int64, leaf tlog.Hash, prev string) {
+	if ed.n == 0 {
+		ed.firstSeq, ed.firstLeaf, ed.firstPrev = seq, leaf, prev
+	}
+	ed.lastSeq, ed.lastLeaf = seq, leaf
+	ed.n++
 }
 
 // checkProofs checks the checkpoints and proofs of cps against keys,
 // for a period with edges ed.
 func checkProofs(cps *Checkpoints, origin string, keys []note.Verifier, trusted []byte, ed edges) []namedErr {
-	first, last := ed.first, ed.last
 	var out []namedErr
 	add := func(name string, err error) { out = append(out, namedErr{name, err}) }
 	end, err := ledger.OpenCheckpoint([]byte(cps.End), origin, keys...)
@@ -329,34 +343,38 @@ func checkProofs(cps *Checkpoints, origin string, keys []note.Verifier, trusted 
 			add(CheckConsistency, fmt.Errorf("the end checkpoint (%d) does not extend the start checkpoint (%d): %v", end.Size, start.Size, err))
 		}
 	}
-	included := func(what string, seq int64, data []byte, proof []string) error {
+	included := func(what string, seq int64, leaf tlog.Hash, proof []string) error {
 		p, err := decodeHashes(proof)
 		if err == nil {
-			err = tlog.CheckRecord(p, end.Size, end.Root, seq, ledger.LeafHash(data))
+			err = tlog.CheckRecord(p, end.Size, end.Root, seq, leaf)
 		}
 		if err != nil {
 			return fmt.Errorf("%s (entry %d) is not in the end checkpoint's tree: %v", what, seq, err)
 		}
 		return nil
 	}
-	if first != nil {
-		if cps.First == nil || cps.First.Seq != first.Seq || cps.Last == nil || cps.Last.Seq != last.Seq {
-			add(CheckInclusion, fmt.Errorf("the proofs are not of the period's first and last entries (%d, %d)", first.Seq, last.Seq))
+	if ed.n > 0 {
+		if cps.First == nil || cps.First.Seq != ed.firstSeq || cps.Last == nil || cps.Last.Seq != ed.lastSeq {
+			add(CheckInclusion, fmt.Errorf("the proofs are not of the period's first and last entries (%d, %d)", ed.firstSeq, ed.lastSeq))
 		} else {
-			add(CheckInclusion, included("the first entry", first.Seq, ed.firstData, cps.First.Proof))
-			add(CheckInclusion, included("the last entry", last.Seq, ed.lastData, cps.Last.Proof))
+			add(CheckInclusion, included("the first entry", ed.firstSeq, ed.firstLeaf, cps.First.Proof))
+			add(CheckInclusion, included("the last entry", ed.lastSeq, ed.lastLeaf, cps.Last.Proof))
 		}
 	}
 	// The entries around the period are outside it and in the tree.
 	if cps.Before != nil {
-		add(CheckComplete, boundary(cps.Before, first, true, included))
-	} else if first != nil && first.Seq != 0 {
-		add(CheckComplete, fmt.Errorf("nothing shows the entry before %d is outside the period", first.Seq))
+		add(CheckComplete, boundary(cps.Before, ed, true, included))
+	} else if ed.n > 0 && ed.firstSeq != 0 {
+		add(CheckComplete, fmt.Errorf("nothing shows the entry before %d is outside the period", ed.firstSeq))
 	}
 	if cps.After != nil {
-		add(CheckComplete, boundary(cps.After, last, false, included))
+		add(CheckComplete, boundary(cps.After, ed, false, included))
 	} else {
 		add(CheckComplete, fmt.Errorf("no entry after the period proves its end: entries could be missing at the end"))
+	}
+	// The prunes that declare pruned bodies are the log's own entries.
+	for _, p := range cps.Prunes {
+		add(CheckPruned, included("a prune entry", p.Seq, ledger.LeafHash([]byte(p.Entry)), p.Proof))
 	}
 	if len(trusted) > 0 {
 		add(CheckTrusted, checkTrusted(trusted, origin, keys, start, end, cps.Trusted))
@@ -364,8 +382,10 @@ func checkProofs(cps *Checkpoints, origin string, keys []note.Verifier, trusted 
 	return out
 }
 
-// boundary checks the entry just before (or after) the period.
-func boundary(b *Boundary, edge *ledger.Entry, before bool, included func(string, int64, []byte, []string) error) error {
+// boundary checks the entry just before (or after) the period: it is in
+// the tree at its seq, next to the period's edge, and chains to it. The
+// times are checked by walkEntries, which knows the period.
+func boundary(b *Boundary, ed edges, before bool, included func(string, int64, tlog.Hash, []string) error) error {
 	e, err := ledger.Parse([]byte(b.Entry))
 	if err != nil || e.Seq != b.Seq {
 		return fmt.Errorf("the boundary entry %d does not parse: %v", b.Seq, err)
@@ -374,17 +394,22 @@ func boundary(b *Boundary, edge *ledger.Entry, before bool, included func(string
 	if before {
 		what = "the entry before the period"
 	}
-	if err := included(what, b.Seq, []byte(b.Entry), b.Proof); err != nil {
+	if err := included(what, b.Seq, ledger.LeafHash([]byte(b.Entry)), b.Proof); err != nil {
 		return err
 	}
-	if edge == nil {
+	if ed.n == 0 {
 		return nil
 	}
-	if before && (e.Seq != edge.Seq-1 || edge.Prev != ledger.EncodeHash(ledger.LeafHash([]byte(b.Entry)))) {
-		return fmt.Errorf("the period's first entry (%d) does not follow %s (%d): entries at the start were removed", edge.Seq, what, e.Seq)
+	if before {
+		// A pruned first entry has no prev to compare: the two inclusion
+		// proofs place both at adjacent seqs of the tree.
+		if e.Seq != ed.firstSeq-1 || (ed.firstPrev != "" && ed.firstPrev != ledger.EncodeHash(ledger.LeafHash([]byte(b.Entry)))) {
+			return fmt.Errorf("the period's first entry (%d) does not follow %s (%d): entries at the start were removed", ed.firstSeq, what, e.Seq)
+		}
+		return nil
 	}
-	if !before && e.Seq != edge.Seq+1 {
-		return fmt.Errorf("%s is %d, not %d: entries at the end were removed", what, e.Seq, edge.Seq+1)
+	if e.Seq != ed.lastSeq+1 || e.Prev != ledger.EncodeHash(ed.lastLeaf) {
+		return fmt.Errorf("%s (%d) does not follow the period's last entry (%d): entries at the end were removed or added", what, e.Seq, ed.lastSeq)
 	}
 	return nil
 }
@@ -426,8 +451,8 @@ func sizeOf(c *ledger.Checkpoint) int64 {
 }
 
 // checkPrunes checks that every pruned entry of the period lies in a
-// range that a log.pruned entry declares, each proved in the end tree.
-func checkPrunes(cps *Checkpoints, pruned []int64, _ *ledger.Entry) error {
+// range that a retention.pruned entry declares, each proved in the end tree.
+func checkPrunes(cps *Checkpoints, pruned []int64) error {
 	if len(pruned) == 0 {
 		return nil
 	}

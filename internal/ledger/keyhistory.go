@@ -9,9 +9,9 @@ import (
 // KindLogKeyRotated is the kind of the entry that announces a new
 // checkpoint signing key. The ledger interprets it when it verifies a log
 // against a key history (see VerifyOptions.Keys).
-const KindLogKeyRotated = "log.key_rotated"
+const KindLogKeyRotated = "signing_key.rotated"
 
-// KeyRotated is the body of a log.key_rotated entry: the key that signed
+// KeyRotated is the body of a signing_key.rotated entry: the key that signed
 // the log so far and the key that signs it from now, both verifier keys
 // in sumdb/note text form.
 //
@@ -25,7 +25,7 @@ type KeyRotated struct {
 	Note   string `json:"note,omitempty"`
 }
 
-// DecodeKeyRotated strictly decodes the body of a log.key_rotated entry.
+// DecodeKeyRotated strictly decodes the body of a signing_key.rotated entry.
 func DecodeKeyRotated(body []byte) (*KeyRotated, error) {
 	var k KeyRotated
 	if err := decodeStrict(body, &k); err != nil {
@@ -51,7 +51,7 @@ const (
 // keyState follows which key of VerifyOptions.Keys may sign a log at each
 // size. A log's first key is the one that signs its first checkpoint (a
 // tenant made after a rotation never saw the older keys); from then on a
-// key changes only through a log.key_rotated entry announcing the next key
+// key changes only through a signing_key.rotated entry announcing the next key
 // of the history, covered by a checkpoint of the current key.
 type keyState struct {
 	keys    []note.Verifier
@@ -96,7 +96,7 @@ func (k *keyState) nameOf(i int) string {
 	return keyName(k.keys[i])
 }
 
-// announce records the log.key_rotated entry at seq; it returns a reason
+// announce records the signing_key.rotated entry at seq; it returns a reason
 // if the entry does not fit the history.
 func (k *keyState) announce(seq int64, body *KeyRotated) string {
 	if k.pend != nil {
@@ -147,7 +147,7 @@ func (k *keyState) check(size int64, j int) string {
 	case k.retired[j]:
 		return fmt.Sprintf("checkpoint of size %d signed by a retired key (%s)", size, k.nameOf(j))
 	}
-	return fmt.Sprintf("checkpoint of size %d is signed by %s, which no log.key_rotated entry covered by a checkpoint of %s announced",
+	return fmt.Sprintf("checkpoint of size %d is signed by %s, which no signing_key.rotated entry covered by a checkpoint of %s announced",
 		size, k.nameOf(j), k.nameOf(k.cur))
 }
 

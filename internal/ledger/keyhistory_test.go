@@ -7,7 +7,7 @@ import (
 	"github.com/wardenhq/warden/internal/ledger"
 )
 
-// rotatedLog is a log signed by k0 up to a log.key_rotated entry at seq 5
+// rotatedLog is a log signed by k0 up to a signing_key.rotated entry at seq 5
 // (covered by k0's checkpoint of size 6), and by k1 after it.
 func rotatedLog(t *testing.T, k0, k1 testKey, handover bool) *memLog {
 	m := &memLog{t: t}
@@ -57,7 +57,7 @@ func TestVerifyKeyHistory(t *testing.T) {
 			m.addN(2)
 			m.sign(k1)
 			return m
-		}, keys: []testKey{k0, k1}, reason: "which no log.key_rotated entry"},
+		}, keys: []testKey{k0, k1}, reason: "which no signing_key.rotated entry"},
 		{name: "a log begun after the rotation", log: func() *memLog {
 			m := &memLog{t: t}
 			m.addN(4)

@@ -10,9 +10,9 @@ import (
 // KindLogPruned is the kind of the entry that records a prune: the data of
 // a range of earlier entries was removed under the tenant's retention. The
 // ledger interprets it when it verifies a log (see Pruned).
-const KindLogPruned = "log.pruned"
+const KindLogPruned = "retention.pruned"
 
-// Pruned is the body of a log.pruned entry. The data of the entries with
+// Pruned is the body of a retention.pruned entry. The data of the entries with
 // seq in [From, To) was removed; their rows, seq, id, kind, time and tree
 // hashes remain, so checkpoints and proofs that cover them still verify.
 // A store MUST remove data only in the transaction that appends the entry
@@ -26,7 +26,7 @@ type Pruned struct {
 	RetentionDays int    `json:"retention_days"`
 }
 
-// DecodePruned strictly decodes the body of a log.pruned entry.
+// DecodePruned strictly decodes the body of a retention.pruned entry.
 func DecodePruned(body []byte) (*Pruned, error) {
 	var p Pruned
 	if err := decodeStrict(body, &p); err != nil {
@@ -58,7 +58,7 @@ func decodeStrict(body []byte, v any) error {
 var Unprunable = []string{KindLogPruned, KindLogKeyRotated}
 
 // PruneTx is the capability of an append transaction (a store's Tx) to
-// remove entries' data: Request.Work of a log.pruned entry type-asserts
+// remove entries' data: Request.Work of a retention.pruned entry type-asserts
 // the Tx to it, so the removal and its record commit together or not at
 // all.
 type PruneTx interface {
@@ -75,14 +75,14 @@ type PruneTx interface {
 
 // pruneState is what a verifier learns about pruned data: the entries
 // without data it accepted on their stored leaf hash, and the ranges the
-// log's log.pruned entries declare.
+// log's retention.pruned entries declare.
 type pruneState struct {
 	missing  [][2]int64 // [from, to), ascending, merged
 	declared []declared
 }
 
 type declared struct {
-	seq      int64 // of the log.pruned entry
+	seq      int64 // of the retention.pruned entry
 	from, to int64
 }
 
@@ -95,7 +95,7 @@ func (p *pruneState) noteMissing(seq int64) {
 }
 
 // firstUndeclared returns the first entry without data that no prune
-// covers, counting only declarations at a seq below signed (a log.pruned
+// covers, counting only declarations at a seq below signed (a retention.pruned
 // entry that no checkpoint covers could be forged), or -1.
 func (p *pruneState) firstUndeclared(signed int64) int64 {
 	if len(p.missing) == 0 {

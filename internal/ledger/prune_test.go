@@ -11,7 +11,7 @@ import (
 	"github.com/wardenhq/warden/internal/ledger"
 )
 
-// prunedLog is ten entries, a log.pruned declaring [2, 6) at seq 10 and a
+// prunedLog is ten entries, a retention.pruned declaring [2, 6) at seq 10 and a
 // checkpoint covering it all.
 func prunedLog(t *testing.T, k testKey) *memLog {
 	m := &memLog{t: t}
@@ -80,7 +80,7 @@ func TestVerifyPruned(t *testing.T) {
 		})
 	}
 
-	// A log.pruned entry that no checkpoint covers vouches for nothing: it
+	// A retention.pruned entry that no checkpoint covers vouches for nothing: it
 	// could have been appended by anyone with write access.
 	u := &memLog{t: t}
 	u.addN(10)

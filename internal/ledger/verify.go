@@ -54,7 +54,7 @@ type Report struct {
 	Trusted     int64  `json:"trusted_size,omitempty"`
 	// Pruned are the ranges [from, to) of entries whose data was removed
 	// under retention: accepted on their stored leaf hashes, which the
-	// checkpoints authenticate, and each covered by a log.pruned entry.
+	// checkpoints authenticate, and each covered by a retention.pruned entry.
 	Pruned  [][2]int64 `json:"pruned,omitempty"`
 	OK      bool       `json:"ok"`
 	Failure *Failure   `json:"failure,omitempty"`
@@ -69,7 +69,7 @@ type VerifyOptions struct {
 	// Keys are the trusted checkpoint keys, a key history, oldest first.
 	// A log's first checkpoint may be signed by any of them (a tenant made
 	// after a rotation starts with the newer key); after that, key i+1
-	// signs only sizes beyond the log.key_rotated entry that announced it,
+	// signs only sizes beyond the signing_key.rotated entry that announced it,
 	// which a checkpoint of key i at the size just covering it MUST cover,
 	// and key i signs nothing larger than that size (see KeyRotated).
 	Keys []note.Verifier
@@ -239,7 +239,7 @@ func (v *Verifier) add(p prepared, claimed []tlog.Hash) *Failure {
 
 // addMissing accepts an entry without data on its stored leaf hash: the
 // next entry's prev and the checkpoints' roots still authenticate it.
-// Finish requires it to lie in a range a log.pruned entry declares.
+// Finish requires it to lie in a range a retention.pruned entry declares.
 func (v *Verifier) addMissing(p prepared, claimed []tlog.Hash) *Failure {
 	pos := v.size
 	switch {

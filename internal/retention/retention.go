@@ -1,6 +1,6 @@
 // Package retention prunes the data of ledger entries older than each
 // tenant's retention, keeping their hashes, so that checkpoints and proofs
-// that cover them still verify. Each prune is a log.pruned entry written
+// that cover them still verify. Each prune is a retention.pruned entry written
 // in the transaction that removes the data.
 package retention
 
@@ -56,11 +56,11 @@ type Job struct {
 // Prune is one prune the job made.
 type Prune struct {
 	Tenant string
-	Seq    int64 // of the log.pruned entry
+	Seq    int64 // of the retention.pruned entry
 	Body   ledger.Pruned
 }
 
-// errNothing rejects a log.pruned entry whose range turned out empty.
+// errNothing rejects a retention.pruned entry whose range turned out empty.
 var errNothing = errors.New("nothing to prune")
 
 // Run runs the job now and then every interval until ctx ends.

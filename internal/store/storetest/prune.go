@@ -23,7 +23,7 @@ var pruneBase = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 const day = 24 * time.Hour
 
-// pruneReq is a log.pruned entry that removes the data of [from, to) in
+// pruneReq is a retention.pruned entry that removes the data of [from, to) in
 // its own transaction, as the retention job writes it.
 func pruneReq(from, to int64) ledger.Request {
 	body := &ledger.Pruned{From: from, To: to, Cutoff: ledger.FormatTime(pruneBase), RetentionDays: 1}
@@ -93,7 +93,7 @@ func testPruneData(t *testing.T, h *harness) {
 	}
 
 	if _, err := l.Append(ctx, TenantA, pruneReq(0, 5)); err != nil {
-		t.Fatalf("Append(log.pruned [0, 5)) = %v, want nil", err)
+		t.Fatalf("Append(retention.pruned [0, 5)) = %v, want nil", err)
 	}
 	recs := AllRecords(t, h.Store, TenantA)
 	for i := range before {
@@ -126,14 +126,14 @@ func testPruneData(t *testing.T, h *harness) {
 		t.Errorf("VerifyStore().Pruned = %v, want %v", rep.Pruned, want)
 	}
 
-	// A later prune over a log.pruned entry keeps that entry's data (the
+	// A later prune over a retention.pruned entry keeps that entry's data (the
 	// verifier reads it); pruning a pruned range again changes nothing.
 	if _, err := l.Append(ctx, TenantA, pruneReq(0, 13)); err != nil {
-		t.Fatalf("Append(log.pruned [0, 13)) = %v, want nil", err)
+		t.Fatalf("Append(retention.pruned [0, 13)) = %v, want nil", err)
 	}
 	recs = AllRecords(t, h.Store, TenantA)
 	if recs[12].Data == nil || recs[12].Kind != ledger.KindLogPruned || recs[11].Data != nil {
-		t.Errorf("after pruning [0, 13): seq 12 (log.pruned) data nil %v, seq 11 data nil %v; want kept and pruned",
+		t.Errorf("after pruning [0, 13): seq 12 (retention.pruned) data nil %v, seq 11 data nil %v; want kept and pruned",
 			recs[12].Data == nil, recs[11].Data == nil)
 	}
 	rep = h.Verify(t, TenantA)
@@ -142,7 +142,7 @@ func testPruneData(t *testing.T, h *harness) {
 	}
 }
 
-// testPruneUndeclared removes data without a log.pruned entry declaring it:
+// testPruneUndeclared removes data without a retention.pruned entry declaring it:
 // verification names the first entry.
 func testPruneUndeclared(t *testing.T, h *harness) {
 	ctx := context.Background()
@@ -236,11 +236,11 @@ func testRetentionJob(t *testing.T, h *harness) {
 	clock.Set(pruneBase.Add(470 * day))
 	run() // nothing new has aged out
 	if n := countPruned(TenantA); n != 1 {
-		t.Errorf("%d log.pruned entries in %s, want 1", n, TenantA)
+		t.Errorf("%d retention.pruned entries in %s, want 1", n, TenantA)
 	}
 	for _, tn := range []string{TenantB, ledger.SystemTenant} {
 		if n := countPruned(tn); n != 0 {
-			t.Errorf("%d log.pruned entries in %s, want 0", n, tn)
+			t.Errorf("%d retention.pruned entries in %s, want 0", n, tn)
 		}
 		for _, r := range AllRecords(t, h.Store, tn) {
 			if r.Data == nil {
@@ -250,7 +250,7 @@ func testRetentionJob(t *testing.T, h *harness) {
 	}
 
 	// Entries no checkpoint covers are never pruned, however old.
-	// (the checkpoint covers 7 entries: the log.pruned at seq 7 came after it).
+	// (the checkpoint covers 7 entries: the retention.pruned at seq 7 came after it).
 	appendDays(500, 501) // TenantA seq 8, 9: no checkpoint yet
 	clock.Set(pruneBase.Add(1000 * day))
 	ps = run(TenantA)
@@ -260,7 +260,7 @@ func testRetentionJob(t *testing.T, h *harness) {
 	sign()
 	policies[TenantB] = retention.Policy{Days: 400} // the hold is lifted
 	ps = run(TenantA, TenantB)
-	// TenantA's seq 10 is the log.pruned of day 1000, after the cutoff.
+	// TenantA's seq 10 is the retention.pruned of day 1000, after the cutoff.
 	if a, b := ps[0].Body, ps[1].Body; a.From != 7 || a.To != 10 || b.From != 0 || b.To != 9 {
 		t.Errorf("RunOnce() = A [%d, %d), B [%d, %d); want A [7, 10), B [0, 9)", a.From, a.To, b.From, b.To)
 	}
@@ -268,7 +268,7 @@ func testRetentionJob(t *testing.T, h *harness) {
 		rep := h.Verify(t, tn)
 		for _, r := range AllRecords(t, h.Store, tn) {
 			if r.Kind == ledger.KindLogPruned && r.Data == nil {
-				t.Errorf("%s: log.pruned entry at seq %d lost its data", tn, r.Seq)
+				t.Errorf("%s: retention.pruned entry at seq %d lost its data", tn, r.Seq)
 			}
 		}
 		if len(rep.Pruned) == 0 {

@@ -47,7 +47,7 @@ func testKeyRotation(t *testing.T, h *harness) {
 	}
 	ack, err := before.Append(ctx, TenantA, req)
 	if err != nil {
-		t.Fatalf("Append(log.key_rotated) = %v, want nil", err)
+		t.Fatalf("Append(signing_key.rotated) = %v, want nil", err)
 	}
 	if cp, err := before.Checkpointer().Sign(ctx, TenantA); err != nil || cp.Size != ack.Seq+1 {
 		t.Fatalf("Sign(handover) = %v, %v; want size %d", cp, err, ack.Seq+1)
