@@ -59,6 +59,8 @@ const (
 	KindLogKeyRotated = ledger.KindLogKeyRotated
 
 	KindEvidenceExported = "evidence.exported"
+
+	KindSelfVerified = "ledger.self_verified"
 )
 
 // LogPruned records a prune under the tenant's retention: the data of the
@@ -264,6 +266,18 @@ type IncidentResolved struct {
 	Resolution string `json:"resolution"`
 }
 
+// SelfVerified records a round of the monitor's re-verification of the
+// tenant's log: the first Size entries recomputed and matched against the
+// stored hashes and the signed checkpoints, or the failure it found
+// (which is also a critical alert).
+type SelfVerified struct {
+	Size    int64  `json:"size"`
+	OK      bool   `json:"ok"`
+	Check   string `json:"check,omitempty"`
+	FailSeq int64  `json:"fail_seq,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
 // EvidenceExported records that a key exported the evidence of a
 // period. It lies after the period (which has ended), so the archive's
 // end checkpoint, which covers it, shows that no entry of the period can
@@ -459,6 +473,7 @@ var registry = map[string]reflect.Type{
 	KindLogKeyRotated: reflect.TypeFor[LogKeyRotated](),
 
 	KindEvidenceExported: reflect.TypeFor[EvidenceExported](),
+	KindSelfVerified:     reflect.TypeFor[SelfVerified](),
 }
 
 // Kinds returns every registered kind, sorted.

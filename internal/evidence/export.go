@@ -307,7 +307,8 @@ func (x *Exporter) Export(ctx context.Context, w io.Writer, tenant string, from,
 		gap = DefaultHeartbeatGap
 	}
 	s.Heartbeats = coverage(kept.beats, s.From, s.To, gap)
-	if err := add(FileMonitoring, jsonFile(map[string]any{"heartbeats": kept.beatEntries, "coverage": s.Heartbeats})); err != nil {
+	if err := add(FileMonitoring, jsonFile(map[string]any{"heartbeats": kept.beatEntries, "coverage": s.Heartbeats,
+		"self_verifications": kept.of(event.KindSelfVerified)})); err != nil {
 		return nil, err
 	}
 	s.Pruned = kept.pruned

@@ -554,3 +554,46 @@ func swapCheckpoints(t *testing.T, b []byte) []byte {
 	}
 	return out
 }
+
+// TestEmptyPeriod exports periods without entries: at the start of the
+// log and between two entries. Both verify; an archive that claims an
+// empty period where there were entries does not.
+func TestEmptyPeriod(t *testing.T) {
+	y := newYear(t, 3, time.Time{})
+	ctx := context.Background()
+	for _, p := range []struct{ from, to time.Time }{
+		{time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)},
+		{time.Date(2025, 1, 2, 0, 5, 1, 0, time.UTC), time.Date(2025, 1, 2, 0, 6, 0, 0, time.UTC)},
+	} {
+		var buf bytes.Buffer
+		s, err := y.exporter.Export(ctx, &buf, access.DefaultTenant, p.from, p.to, evidence.Options{})
+		if err != nil || s.Entries != 0 {
+			t.Fatalf("Export(%s, %s) = %d entries, %v; want an empty period", p.from, p.to, s.Entries, err)
+		}
+		if v, failed := verify(t, buf.Bytes(), y.keys()...); !v.OK {
+			t.Errorf("the empty period %s to %s does not verify: %v", p.from, p.to, failed)
+		}
+	}
+	// A period with entries passed off as empty: drop them all and fix
+	// the manifest's counts (the signature then fails, and the entries
+	// around the period are not adjacent).
+	from, to := time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 2, 12, 0, 0, 0, time.UTC)
+	archive := y.export(t, from, to)
+	emptied := rewrite(t, archive, map[string]func([]byte) []byte{
+		evidence.FileEntries: func([]byte) []byte { return nil },
+		evidence.FileCheckpoints: func(b []byte) []byte {
+			var doc map[string]any
+			if err := jsonUnmarshal(b, &doc); err != nil {
+				t.Fatal(err)
+			}
+			delete(doc, "first")
+			delete(doc, "last")
+			out, _ := jsonMarshal(doc)
+			return out
+		},
+	})
+	_, failed := verify(t, emptied, y.keys()...)
+	if failed[evidence.CheckEntries] == "" || failed[evidence.CheckFiles] == "" {
+		t.Errorf("entries removed wholesale passed: %v", failed)
+	}
+}

@@ -372,6 +372,17 @@ func checkProofs(cps *Checkpoints, origin string, keys []note.Verifier, trusted 
 	} else {
 		add(CheckComplete, fmt.Errorf("no entry after the period proves its end: entries could be missing at the end"))
 	}
+	// A period without entries: the entries around it are adjacent.
+	if ed.n == 0 && cps.After != nil {
+		after, err := ledger.Parse([]byte(cps.After.Entry))
+		switch {
+		case err != nil:
+		case cps.Before == nil && after.Seq != 0:
+			add(CheckComplete, fmt.Errorf("the period is empty but the entry after it is %d, not the log's first", after.Seq))
+		case cps.Before != nil && (after.Seq != cps.Before.Seq+1 || after.Prev != ledger.EncodeHash(ledger.LeafHash([]byte(cps.Before.Entry)))):
+			add(CheckComplete, fmt.Errorf("the period is empty but the entries around it (%d, %d) are not adjacent: entries were removed", cps.Before.Seq, after.Seq))
+		}
+	}
 	// The prunes that declare pruned bodies are the log's own entries.
 	for _, p := range cps.Prunes {
 		add(CheckPruned, included("a prune entry", p.Seq, ledger.LeafHash([]byte(p.Entry)), p.Proof))

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/wardenhq/warden/internal/alerting"
+	"github.com/wardenhq/warden/internal/event"
 	"github.com/wardenhq/warden/internal/ledger"
 )
 
@@ -82,6 +83,19 @@ func (j *Job) verify(ctx context.Context, f *follower) error {
 	}
 	if v.Size() >= f.verifyTo {
 		f.verifyTo, f.lastVerify, f.verifiedOK = 0, now, v.Size()
+		return j.recordVerified(ctx, f.tenant, &event.SelfVerified{Size: v.Size(), OK: true})
+	}
+	return nil
+}
+
+// recordVerified appends the ledger.self_verified entry of a round.
+func (j *Job) recordVerified(ctx context.Context, tenant string, body *event.SelfVerified) error {
+	req, err := event.New(event.KindSelfVerified, event.ActorMonitor, body)
+	if err != nil {
+		return err
+	}
+	if _, err := j.Ledger.Append(ctx, tenant, req); err != nil {
+		return fmt.Errorf("record the verification: %w", err)
 	}
 	return nil
 }
@@ -109,7 +123,7 @@ func (j *Job) verifyFailed(ctx context.Context, f *follower, fail *ledger.Failur
 		return fmt.Errorf("raise the verification alert: %w", err)
 	}
 	f.raisedFail, f.verifyTo = true, 0
-	return nil
+	return j.recordVerified(ctx, f.tenant, &event.SelfVerified{Size: f.verifier.Size(), Check: fail.Check, FailSeq: fail.Seq, Reason: clip(fail.Reason, 500)})
 }
 
 func clip(s string, n int) string {
