@@ -123,7 +123,14 @@ func newYear(t *testing.T, days int, gapDay time.Time) *year {
 	y := &year{db: db, ledger: l, clock: c, signer: signer, verifier: verifier, start: start}
 	prune := &retention.Job{Log: db, Ledger: l, Clock: c.Now, Logger: slog.New(slog.DiscardHandler),
 		Policy: func(context.Context, string) (retention.Policy, error) { return retention.Policy{Days: 30}, nil }}
-	pm := &policy.Manager{Ledger: l, Store: db, Clock: c.Now, Required: func(context.Context, string) (int, error) { return 0, nil }}
+	// From April on, a version needs an approval by a key other than its
+	// author's before it is activated.
+	pm := &policy.Manager{Ledger: l, Store: db, Clock: c.Now, Required: func(context.Context, string) (int, error) {
+		if c.Now().Month() >= time.April {
+			return 1, nil
+		}
+		return 0, nil
+	}}
 	ctl := &controls.Service{Ledger: l, Store: db, IDs: ledger.NewIDs(c.Now, rand.Reader), Clock: c.Now}
 	al := &alerting.Service{Ledger: l, Store: db, IDs: ledger.NewIDs(c.Now, rand.Reader), Clock: c.Now}
 	decide := func(agent, effect string, findings bool) {
@@ -149,6 +156,11 @@ func newYear(t *testing.T, days int, gapDay time.Time) *year {
 			v, _, err := pm.Push(ctx, access.DefaultTenant, "author", []byte(src))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if date.Month() >= time.April {
+				if _, err := pm.Approve(ctx, access.DefaultTenant, "approver", v.Name, v.Version); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if _, err := pm.Activate(ctx, access.DefaultTenant, "author", v.Name, v.Version); err != nil {
 				t.Fatal(err)
@@ -401,6 +413,14 @@ func TestScriptedYear(t *testing.T) {
 	mon := string(fileOf(t, archive, evidence.FileMonitoring))
 	if !strings.Contains(mon, `"from": "`+gapFrom+`"`) || strings.Count(mon, `"from"`) != 1 {
 		t.Errorf("monitoring.json does not name exactly the gap from %s:\n%.2000s", gapFrom, mon)
+	}
+	// Every version of the period was approved by a second key: no flag;
+	// before April they were not.
+	if s := string(fileOf(t, archive, evidence.FileControls)); strings.Contains(s, "without a second approver") != from.Before(time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("controls.json flags policy changes without a second approver wrongly for %s", from.Format("2006-01"))
+	}
+	if pol := string(fileOf(t, archive, evidence.FilePolicies)); from.Month() >= time.April && !strings.Contains(pol, `"key": "approver"`) {
+		t.Errorf("policies.json lacks the approvals:\n%.1500s", pol)
 	}
 	report := string(fileOf(t, archive, evidence.FileReport))
 	for _, want := range []string{"CC6", "CC7", "CC8", "A1", "PI1", "C1", gapFrom, gapTo} {
