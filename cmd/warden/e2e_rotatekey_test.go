@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/wardenhq/warden/client"
+	"github.com/wardenhq/warden/internal/event"
 )
 
 // TestE2ERotateKey serves, stops, rotates the signing key, serves with
@@ -65,6 +71,27 @@ func TestE2ERotateKey(t *testing.T) {
 	}
 	if r := warden(t, "log", "verify", "--url", srv.url, "--key", admin, "--trusted-key", oldPub, "--trusted-key", newPub); r.code != 0 {
 		t.Errorf("online verify with the key history = %s\nwant exit 0", r)
+	}
+	// The monitor re-verifies the log with the history at its start: a
+	// ledger.self_verified entry that passed, and no integrity alert.
+	c, err := client.New(srv.url, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the monitor recorded no verification round", func() bool {
+		for _, e := range entries(t, c) {
+			if e.Kind == event.KindSelfVerified {
+				var v event.SelfVerified
+				if err := json.Unmarshal(e.Body, &v); err != nil || !v.OK {
+					t.Fatalf("the monitor's verification after the rotation: %s", e.Body)
+				}
+				return true
+			}
+		}
+		return false
+	})
+	if page, err := c.Alerts(context.Background(), client.AlertQuery{}); err != nil || len(page.Alerts) != 0 {
+		t.Errorf("alerts after the rotation = %+v, %v; want none", page, err)
 	}
 	if r := srv.stop(t); r.code != 0 {
 		t.Fatalf("serve --signing-key new = %s", r)
