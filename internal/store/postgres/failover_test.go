@@ -237,6 +237,13 @@ func TestJobFailover(t *testing.T) {
 	}
 	covered := func(size int64) func() bool {
 		return func() bool {
+			// Notices are best effort: one published while the new holder
+			// is still starting to listen is lost, and only the feed's
+			// 30-second resync would cover it. A replica publishes with
+			// every commit; so does the test, while it waits.
+			if err := feed.Publish(ctx, topicLedger, tenant); err != nil {
+				t.Fatalf("Publish = %v, want nil", err)
+			}
 			cp, err := db.LatestCheckpoint(ctx, tenant)
 			if errors.Is(err, ledger.ErrNotFound) {
 				return false
