@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -564,5 +563,3 @@ func (v *Verification) Format() string {
 	}
 	return b.String()
 }
-
-var _ = time.Second
