@@ -16,6 +16,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wardenhq/warden/internal/controls"
 	"github.com/wardenhq/warden/internal/event"
@@ -260,9 +261,14 @@ func agentOr(agent string) string {
 	return agent
 }
 
+// clip returns at most n bytes of s, cut at a rune boundary: what it
+// returns is recorded and sent, and must stay UTF-8.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"unicode/utf8"
 
 	"github.com/wardenhq/warden/internal/alerting"
 	"github.com/wardenhq/warden/internal/event"
@@ -126,9 +127,14 @@ func (j *Job) verifyFailed(ctx context.Context, f *follower, fail *ledger.Failur
 	return j.recordVerified(ctx, f.tenant, &event.SelfVerified{Size: f.verifier.Size(), Check: fail.Check, FailSeq: fail.Seq, Reason: clip(fail.Reason, 500)})
 }
 
+// clip returns at most n bytes of s, cut at a rune boundary: what it
+// returns is recorded and sent, and must stay UTF-8.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }
