@@ -75,7 +75,7 @@ func openBackend(ctx context.Context, c *serveConfig, logger *slog.Logger) (*bac
 	if path == "" {
 		path = filepath.Join(c.DataDir, dbFile)
 	}
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{Exclusive: true})
 	if err != nil {
 		return nil, err
 	}

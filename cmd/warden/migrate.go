@@ -47,7 +47,7 @@ func runMigrate(ctx context.Context, database, dataDir string, w io.Writer) erro
 	if path == "" {
 		path = filepath.Join(dataDir, dbFile)
 	}
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{Exclusive: true})
 	if err != nil {
 		return err
 	}

@@ -117,7 +117,7 @@ func openKeyStore(ctx context.Context, dataDir, database string) (keyStore, erro
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("database %q: %w", path, err)
 	}
-	return sqlite.Open(ctx, path, sqlite.Options{})
+	return sqlite.Open(ctx, path, sqlite.Options{Exclusive: true})
 }
 
 func rotateKey(ctx context.Context, f *rotateFlags, stdout io.Writer) error {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -57,6 +58,16 @@ const (
 	// key cannot take the server's capacity alone.
 	DefaultRateLimit = 1000
 	DefaultRateBurst = 2000
+	// DefaultAppendLinger lets a busy log gather a few more entries into
+	// each commit (bench/README.md, "POST /v1/evaluate over HTTP").
+	DefaultAppendLinger = time.Millisecond
+	// serveGCPercent is the garbage collector's target in warden serve
+	// unless GOGC is set: the live heap is small (tens of MB) and every
+	// decision allocates, so at Go's default of 100 a collection ran
+	// several times a second and its marking showed in the p99 of
+	// POST /v1/evaluate (bench/README.md). The heap may grow to about five
+	// times the live data instead of twice; GOMEMLIMIT still caps it.
+	serveGCPercent = 400
 )
 
 type serveConfig struct {
@@ -94,6 +105,9 @@ type serveConfig struct {
 	NotifyRetryDelay time.Duration
 	// RetentionInterval is the time between two runs of the retention job.
 	RetentionInterval time.Duration
+	// AppendLinger is how long a ledger batch waits for more entries
+	// under load (ledger.Config.Linger).
+	AppendLinger time.Duration
 }
 
 func (c *serveConfig) Validate() error {
@@ -118,6 +132,9 @@ func (c *serveConfig) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	if c.AppendLinger < 0 || c.AppendLinger > 100*time.Millisecond {
+		return errors.New("--append-linger must be from 0 to 100ms")
 	}
 	if c.RateLimit < 0 || c.RateBurst < 0 {
 		return errors.New("--rate-limit and --rate-burst must not be negative")
@@ -202,6 +219,7 @@ time signs checkpoints; it is replaced within seconds if it dies.`,
 	f.DurationVar(&c.MonitorVerify, "monitor-verify", watch.DefaultVerify, "how often the monitor re-verifies each log (incrementally)")
 	f.DurationVar(&c.MonitorBucket, "monitor-bucket", 0, "the monitor's bucket length (default one minute; for tests)")
 	_ = f.MarkHidden("monitor-bucket")
+	f.DurationVar(&c.AppendLinger, "append-linger", DefaultAppendLinger, "under load, how long a batch of log entries waits for more before its commit (0: never); fewer, larger commits for that much latency")
 	f.IntVar(&c.NotifyAttempts, "notify-attempts", notify.DefaultMaxAttempts, "attempts of a notification a receiver refuses (the first included); the result is recorded in the log")
 	f.DurationVar(&c.RetentionInterval, "retention-interval", retention.DefaultInterval, "how often the retention job (one replica at a time) prunes the data of entries older than each tenant's retention_days, unless legal_hold is set")
 	f.DurationVar(&c.NotifyRetryDelay, "notify-retry-delay", notify.DefaultBaseDelay, "wait before the first retry of a notification; each further retry waits twice as long")
@@ -219,6 +237,9 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 			return fmt.Errorf("create data directory %q: %w", c.DataDir, err)
 		}
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
 	}
 	b, err := openBackend(ctx, c, logger)
 	if err != nil {
@@ -281,7 +302,7 @@ func serve(ctx context.Context, c *serveConfig, stdout, stderr io.Writer, origin
 
 	metrics := api.NewMetrics(prometheus.NewRegistry())
 	notifier := newCommitNotifier(b.feed, logger)
-	lcfg := ledger.Config{Origin: origin, Signer: key.signer, Logger: logger, Observe: metrics.ObserveBatch}
+	lcfg := ledger.Config{Origin: origin, Signer: key.signer, Logger: logger, Observe: metrics.ObserveBatch, Linger: c.AppendLinger}
 	if b.postgres {
 		// The signer may run in another replica: tell it through the feed.
 		lcfg.OnCommit = notifier.committed

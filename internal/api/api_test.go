@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -83,6 +84,17 @@ func TestReadyzStoreFull(t *testing.T) {
 	var body map[string]string
 	if err := json.Unmarshal(r.body, &body); err != nil || body["status"] != "unavailable" || body["last_append"] != "failed" {
 		t.Fatalf("GET /readyz body = %s (%v), want status unavailable, last_append failed", r.body, err)
+	}
+	// A decision that cannot be recorded is not answered: 503, never an
+	// unlogged allow, and the log holds nothing new.
+	before := s.get(t, "/v1/log/entries?limit=1000", s.admin, http.StatusOK)
+	r = s.do(t, "POST", "/v1/evaluate", s.admin, strings.NewReader(evalBody("billing-bot", "fs.read", "{}")), "Content-Type", "application/json")
+	if r.status != http.StatusServiceUnavailable {
+		t.Fatalf("POST /v1/evaluate on a full store = %d %s, want 503", r.status, r.body)
+	}
+	decodeProblem(t, "POST /v1/evaluate on a full store", r)
+	if after := s.get(t, "/v1/log/entries?limit=1000", s.admin, http.StatusOK); !bytes.Equal(after.body, before.body) {
+		t.Errorf("the log changed after an unrecorded decision:\nbefore %s\nafter %s", before.body, after.body)
 	}
 	// Reads still work on a full store.
 	s.get(t, "/v1/log/entries?limit=1", s.admin, http.StatusOK)

@@ -134,25 +134,61 @@ func (a *appender) close() {
 func (a *appender) run() {
 	defer a.wg.Done()
 	batch := make([]*pending, 0, a.cfg.MaxBatch)
+	var linger *time.Timer
+	busy := false
 	for first := range a.queue {
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < a.cfg.MaxBatch {
-			select {
-			case p, ok := <-a.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, p)
-			default:
-				break fill
+		batch = a.take(append(batch[:0], first), nil)
+		// Under sustained load (entries arrived while the last batch was
+		// committing) the batch waits up to Linger for more, so that one
+		// commit, and one fsync, serves more entries. An idle log commits
+		// at once.
+		if busy && a.cfg.Linger > 0 && len(batch) < a.cfg.MaxBatch {
+			if linger == nil {
+				linger = time.NewTimer(a.cfg.Linger)
+			} else {
+				linger.Reset(a.cfg.Linger)
 			}
+			batch = a.take(batch, linger.C)
+			linger.Stop()
 		}
-		a.commit(batch)
+		busy = a.commit(batch)
 	}
 }
 
-func (a *appender) commit(batch []*pending) {
+// take adds queued entries to batch up to MaxBatch: those already waiting
+// when until is nil, otherwise those that arrive before until fires.
+func (a *appender) take(batch []*pending, until <-chan time.Time) []*pending {
+	for len(batch) < a.cfg.MaxBatch {
+		if until == nil {
+			select {
+			case p, ok := <-a.queue:
+				if !ok {
+					return batch
+				}
+				batch = append(batch, p)
+			default:
+				return batch
+			}
+			continue
+		}
+		select {
+		case p, ok := <-a.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, p)
+		case <-until:
+			return batch
+		}
+	}
+	return batch
+}
+
+// commit writes batch in one transaction and answers its appends. It
+// reports whether more entries arrived meanwhile (counted before the
+// answers go out, so that an answered caller's next entry is not taken
+// for load).
+func (a *appender) commit(batch []*pending) (busy bool) {
 	start := time.Now()
 	// Entries are handled with a background context: once queued they are
 	// written regardless of their callers (see append).
@@ -175,6 +211,7 @@ func (a *appender) commit(batch []*pending) {
 		size = tx.Head().Size
 		return nil
 	})
+	busy = len(a.queue) > 0
 	ok := 0
 	for i := range results {
 		if err != nil && results[i].err == nil {
@@ -195,6 +232,7 @@ func (a *appender) commit(batch []*pending) {
 	if a.cfg.Observe != nil {
 		a.cfg.Observe(a.tenant, len(batch), time.Since(start), err)
 	}
+	return busy
 }
 
 // appendOne sequences one request inside tx. Errors of the request itself

@@ -28,6 +28,11 @@ type Config struct {
 	// QueueSize and MaxBatch shape each tenant's appender.
 	QueueSize int
 	MaxBatch  int
+	// Linger is how long a batch waits for more entries when entries
+	// arrived while the previous batch was committing (0: never waits;
+	// an idle log never waits). It trades that much latency under load
+	// for fewer, larger commits.
+	Linger time.Duration
 	// CheckpointInterval is the least time between two checkpoints of a tenant.
 	CheckpointInterval time.Duration
 	Clock              func() time.Time

@@ -121,7 +121,16 @@ func (e *env) writeTrace(t *testing.T, tenant string, seed uint64) {
 	e.clock.Set(start.Add(4*time.Hour + time.Minute))
 }
 
+// job returns a monitor job over the env's store and ledger.
+//
+// Unless opts sets Poll, it is an hour: a step may then spend six minutes
+// verifying, so a round completes in the step that starts it however slow
+// the machine (the race detector), as the tests' frozen clocks expect; and
+// unpaced, without rests (TestVerificationIsPaced sets Poll and rests).
 func (e *env) job(opts watch.Options) *watch.Job {
+	if opts.Poll == 0 {
+		opts.Poll, opts.Unpaced = time.Hour, true
+	}
 	return &watch.Job{Log: e.db, State: e.db, Ledger: e.ledger, Alerts: e.alerts, Origin: testOrigin, Keys: e.keys,
 		Clock: e.clock.Now, Logger: slog.New(slog.DiscardHandler), Options: opts}
 }
@@ -259,7 +268,10 @@ func TestRestartsRaiseTheSameAlerts(t *testing.T) {
 				if save > time.Minute {
 					step = 500 + rng.Int64N(2500)
 				}
-				j := crashy.job(watch.Options{Step: step, Batch: 1 + rng.IntN(700), Save: save})
+				// Backlogs are read at full speed (-1), paced as a live
+				// log's (0: the default bound), or either by their size.
+				live := []int64{-1, 0, 100}[rng.IntN(3)]
+				j := crashy.job(watch.Options{Step: step, Batch: 1 + rng.IntN(700), Save: save, LiveBacklog: live})
 				for range 1 + rng.IntN(3) {
 					// The clock moves on a little (saves are timed), never
 					// into the next bucket: heartbeats close the same ones.
@@ -331,6 +343,24 @@ func TestHeartbeatsCloseQuietBuckets(t *testing.T) {
 	}
 }
 
+// tamper replaces old by new in the stored bytes of entry seq, behind the
+// ledger's back.
+func (e *env) tamper(t *testing.T, tenant string, seq int64, old, new string) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+e.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	res, err := raw.Exec(`UPDATE entries SET data = replace(data, ?, ?) WHERE tenant_id = ? AND seq = ?`, old, new, tenant, seq)
+	if err != nil {
+		t.Fatalf("tamper with seq %d: %v", seq, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		t.Fatalf("tamper with seq %d: %d rows, %v", seq, n, err)
+	}
+}
+
 // TestVerificationFailureRaisesOneAlert alters an entry's stored bytes
 // behind the ledger's back: the job's verification must raise one
 // critical alert, and only one however often it runs and restarts.
@@ -351,15 +381,7 @@ func TestVerificationFailureRaisesOneAlert(t *testing.T) {
 		t.Fatalf("alerts on an intact log: %+v", as)
 	}
 
-	raw, err := sql.Open("sqlite", "file:"+e.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	res, err := raw.Exec(`UPDATE entries SET data = replace(data, '"deny"', '"allo"') WHERE tenant_id = ? AND seq = 21`, tenant)
-	if n, _ := res.RowsAffected(); err != nil || n != 1 {
-		t.Fatalf("tamper = %v (%d rows)", err, n)
-	}
+	e.tamper(t, tenant, 21, `"deny"`, `"allo"`)
 	for round := range 3 {
 		// A new job (a restart) verifies the whole log again.
 		j := e.job(watch.Options{Verify: time.Minute})
@@ -385,5 +407,50 @@ func TestVerificationFailureRaisesOneAlert(t *testing.T) {
 	}
 	if a.Observed != 21 {
 		t.Errorf("integrity alert observed %v, want the altered seq 21 (message %q)", a.Observed, a.Message)
+	}
+}
+
+// TestVerificationIsPaced gives the job no verification time (a poll of a
+// nanosecond): each step still verifies one batch, so a round over the log
+// completes in as many steps as it has batches, and a failure is found
+// when the round reaches it.
+func TestVerificationIsPaced(t *testing.T) {
+	const tenant = "default"
+	ctx := context.Background()
+	e := newEnv(t)
+	const n = 2500 // three batches of 1,024
+	for i := range n {
+		if i%100 == 0 {
+			e.clock.Set(e.clock.Now().Add(time.Second))
+		}
+		e.decision(t, tenant, "bot", "tool.read", "allow")
+	}
+	if _, err := e.ledger.Checkpointer().Sign(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	e.tamper(t, tenant, 2100, `"allow"`, `"allo_"`)
+	integrity := func() int {
+		c := 0
+		for _, a := range e.alertList(t, tenant) {
+			if a.Metric == watch.MetricIntegrity {
+				c++
+			}
+		}
+		return c
+	}
+	j := e.job(watch.Options{Poll: time.Nanosecond, Verify: time.Minute})
+	for step := 1; step <= 2; step++ {
+		if err := j.Step(ctx); err != nil {
+			t.Fatalf("Step %d = %v", step, err)
+		}
+		if c := integrity(); c != 0 {
+			t.Fatalf("after step %d (at most %d entries verified) %d integrity alerts, want none yet", step, step*1024, c)
+		}
+	}
+	if err := j.Step(ctx); err != nil {
+		t.Fatalf("Step 3 = %v", err)
+	}
+	if c := integrity(); c != 1 {
+		t.Fatalf("after step 3 %d integrity alerts, want the one of seq 2100", c)
 	}
 }

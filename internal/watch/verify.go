@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 	"unicode/utf8"
 
 	"github.com/wardenhq/warden/internal/alerting"
@@ -20,8 +21,9 @@ const (
 
 // verify runs the tenant's verification: every Verify interval a round
 // checks the entries appended since the last round (the first round
-// checks the whole log) and the checkpoints signed since, at most
-// verifyChunk entries a step. The verifier recomputes every leaf, the
+// checks the whole log) and the checkpoints signed since, paced: a step
+// verifies batches until its share of the poll interval is spent, and
+// rests after each (verifyShare, verifyRest). The verifier recomputes every leaf, the
 // chain and the tree and checks them against the stored hashes and the
 // signed checkpoints (ledger.Verifier); it keeps the tree in memory, so a
 // restarted job verifies the whole log again. A failure raises a
@@ -65,9 +67,10 @@ func (j *Job) verify(ctx context.Context, f *follower) error {
 		f.verifyTo = head.Size
 	}
 	v := f.verifier
-	stop := min(f.verifyTo, v.Size()+verifyChunk)
-	for v.Size() < stop {
-		recs, err := j.Log.Records(ctx, f.tenant, v.Size(), stop, verifyBatchSize)
+	// At least one batch a step, so that a round always progresses.
+	for first := true; v.Size() < f.verifyTo && (first || j.verifyLeft > 0); first = false {
+		start := time.Now()
+		recs, err := j.Log.Records(ctx, f.tenant, v.Size(), f.verifyTo, verifyBatchSize)
 		if err != nil {
 			return err
 		}
@@ -79,6 +82,13 @@ func (j *Job) verify(ctx context.Context, f *follower) error {
 		for i := range recs {
 			if fail := v.AddRecord(&recs[i]); fail != nil {
 				return j.verifyFailed(ctx, f, fail)
+			}
+		}
+		took := time.Since(start)
+		j.verifyLeft -= took
+		if v.Size() < f.verifyTo && !j.opts.Unpaced {
+			if err := rest(ctx, verifyRest*took); err != nil {
+				return err
 			}
 		}
 	}
@@ -101,7 +111,20 @@ func (j *Job) recordVerified(ctx context.Context, tenant string, body *event.Sel
 	return nil
 }
 
-const verifyBatchSize = 8192
+// verifyBatchSize is the entries read and verified between two rests.
+const verifyBatchSize = 1024
+
+// rest waits d, or until ctx ends.
+func rest(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 func notes(cps []ledger.StoredCheckpoint) [][]byte {
 	out := make([][]byte, len(cps))

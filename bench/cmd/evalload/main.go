@@ -72,6 +72,10 @@ type options struct {
 	// refuse the workload): every allow is then counted in its decision's
 	// transaction.
 	limits bool
+	// serveArgs are added to the serve command line (for comparisons, such
+	// as --monitor=false); the table's footer names them.
+	serveArgs []string
+	dump      string
 }
 
 func main() {
@@ -85,7 +89,10 @@ func main() {
 	flag.IntVar(&o.inflight, "inflight", 512, "in-flight limit: workers and HTTP connections")
 	flag.StringVar(&o.dir, "dir", "", "parent of the temporary data directory (default: the system's)")
 	flag.BoolVar(&o.limits, "limits", false, "add a rate limit per agent and a budget on charges to the policy (counted on every allow, never refusing)")
+	flag.StringVar(&o.dump, "dump", "", "write each rate's latencies to `PREFIX`.<rate>, a line per request: index and microseconds (-1: failed)")
+	serveArgs := flag.String("serve-args", "", "extra `FLAGS` for warden serve, space-separated (for comparisons; the footer names them)")
 	flag.Parse()
+	o.serveArgs = strings.Fields(*serveArgs)
 	o.loadBefore = bench.LoadAverage()
 	for _, s := range strings.Split(rates, ",") {
 		r, err := strconv.Atoi(strings.TrimSpace(s))
@@ -211,7 +218,7 @@ func run(ctx context.Context, o options, log io.Writer) (*result, error) {
 		}
 	}
 	dataDir := filepath.Join(tmp, "data")
-	srv, err := start(ctx, bin, dataDir, log)
+	srv, err := start(ctx, bin, dataDir, o.serveArgs, log)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +243,7 @@ func run(ctx context.Context, o options, log io.Writer) (*result, error) {
 	res := &result{}
 	if o.warmup > 0 {
 		fmt.Fprintf(log, "evalload: warm-up, %v at 1000/s\n", o.warmup)
-		w, err := load(ctx, client, srv, 1000, o.warmup, o.inflight)
+		w, err := load(ctx, client, srv, 1000, o.warmup, o.inflight, "")
 		if err != nil {
 			return nil, err
 		}
@@ -248,7 +255,7 @@ func run(ctx context.Context, o options, log io.Writer) (*result, error) {
 			d = o.mustDuration
 		}
 		fmt.Fprintf(log, "evalload: %d/s for %v\n", rate, d)
-		r, err := load(ctx, client, srv, rate, d, o.inflight)
+		r, err := load(ctx, client, srv, rate, d, o.inflight, o.dump)
 		if err != nil {
 			return nil, err
 		}
@@ -305,9 +312,10 @@ func run(ctx context.Context, o options, log io.Writer) (*result, error) {
 
 // start runs warden serve and reads its URL and the admin key of the
 // default tenant from its standard output.
-func start(ctx context.Context, bin, dataDir string, log io.Writer) (*server, error) {
+func start(ctx context.Context, bin, dataDir string, extra []string, log io.Writer) (*server, error) {
 	// The per-key rate limit is off: one key drives the whole load here.
-	cmd := exec.Command(bin, "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--log-level", "warn", "--rate-limit", "0")
+	args := append([]string{"serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--log-level", "warn", "--rate-limit", "0"}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = withoutEnv(os.Environ(), "WARDEN_URL", "WARDEN_DATABASE", "WARDEN_DATA_DIR")
 	cmd.Stderr = log
 	stdout, err := cmd.StdoutPipe()
@@ -440,7 +448,7 @@ type job struct {
 }
 
 // load runs one open-loop rate for d: request i is due at start + i/rate.
-func load(ctx context.Context, c *http.Client, s *server, rate int, d time.Duration, inflight int) (*row, error) {
+func load(ctx context.Context, c *http.Client, s *server, rate int, d time.Duration, inflight int, dump string) (*row, error) {
 	n := int(int64(rate) * int64(d) / int64(time.Second))
 	if n <= 0 {
 		return nil, fmt.Errorf("rate %d for %v schedules no request", rate, d)
@@ -538,8 +546,28 @@ func load(ctx context.Context, c *http.Client, s *server, rate int, d time.Durat
 		r.firstErr = v
 	}
 	r.ok = n - r.errors - r.dropped
+	if dump != "" {
+		if err := writeLatencies(fmt.Sprintf("%s.%d", dump, rate), lat); err != nil {
+			return nil, err
+		}
+	}
 	r.p50, r.p99, r.p999, r.max = quantiles(lat)
 	return r, nil
+}
+
+// writeLatencies writes one line per request: its index (request i was
+// due at start + i/rate) and its latency in microseconds (-1: failed or
+// dropped), to find when the slow ones happened.
+func writeLatencies(path string, lat []time.Duration) error {
+	var b bytes.Buffer
+	for i, d := range lat {
+		us := int64(-1)
+		if d >= 0 {
+			us = d.Microseconds()
+		}
+		fmt.Fprintf(&b, "%d %d\n", i, us)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // quantiles of the latencies in ms, failed and dropped requests (-1)
@@ -629,6 +657,9 @@ func render(res *result, o options) string {
 	}
 	fmt.Fprintf(&b, "\nMachine: %s. Load generator on the same machine (one process, one http.Transport), %d workers/connections (in-flight limit), latency from each request's scheduled time; warm-up %v at 1000/s before the first rate. Log after the run: %d entries (%d decisions answered 200), `warden log verify --trusted-key` OK.\n",
 		bench.Machine(o.dir, o.loadBefore), o.inflight, o.warmup, res.entries, res.decisions)
+	if len(o.serveArgs) > 0 {
+		fmt.Fprintf(&b, "Server run with the extra flags `%s`.\n", strings.Join(o.serveArgs, " "))
+	}
 	return b.String()
 }
 

@@ -60,6 +60,7 @@ func (t *appendTx) InsertKey(k *access.Key) error {
 	if err != nil {
 		return err
 	}
+	t.stateChanged = true
 	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO api_keys
 		(tenant_id, id, role, name, hash, created_us, expires_us, groups_json, bindings_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.Tenant, k.ID, string(k.Role), k.Name, k.Hash[:], micros(k.Created), nullMicros(k.Expires), groups, bindings)
@@ -99,6 +100,7 @@ func (t *appendTx) UpdateKey(k *access.Key) error {
 	if err != nil {
 		return err
 	}
+	t.stateChanged = true
 	res, err := t.tx.ExecContext(t.ctx, `UPDATE api_keys SET role = ?, name = ?, groups_json = ?, bindings_json = ?,
 		expires_us = ?, revoked_us = ? WHERE tenant_id = ? AND id = ?`,
 		string(k.Role), k.Name, groups, bindings, nullMicros(k.Expires), nullMicros(k.Revoked), t.tenant, k.ID)
@@ -126,6 +128,7 @@ func (t *appendTx) InsertTenant(tn *access.Tenant) error {
 	if err != nil {
 		return fmt.Errorf("tenant %q settings: %w", tn.ID, err)
 	}
+	t.stateChanged = true
 	_, err = t.tx.ExecContext(t.ctx,
 		"INSERT INTO tenants (tenant_id, name, status, created_us, settings_json) VALUES (?, ?, ?, ?, ?)",
 		tn.ID, tn.Name, tn.Status, micros(tn.Created), string(settings))
@@ -155,6 +158,7 @@ func (t *appendTx) SetTenantSettings(st access.Settings) error {
 }
 
 func (t *appendTx) updateTenant(set string, v any) error {
+	t.stateChanged = true // a key is read with its tenant's status
 	res, err := t.tx.ExecContext(t.ctx, "UPDATE tenants SET "+set+" WHERE tenant_id = ?", v, t.tenant)
 	if err != nil {
 		return fmt.Errorf("update tenant %q: %w", t.tenant, err)
@@ -217,7 +221,18 @@ func scanKey(row scanner, id string) (*access.Key, error) {
 // KeyByID returns the stored key with id, in whatever tenant it lives,
 // with its tenant's status.
 func (db *DB) KeyByID(ctx context.Context, id string) (*access.Key, error) {
-	return scanKey(db.queryRow(ctx, sqlKeyByID, id), id)
+	if db.cache == nil {
+		return scanKey(db.queryRow(ctx, sqlKeyByID, id), id)
+	}
+	if k, ok := db.cache.key(id); ok {
+		return k, nil
+	}
+	gen := db.cache.gen.Load() // before the read: see stateCache
+	k, err := scanKey(db.queryRow(ctx, sqlKeyByID, id), id)
+	if err == nil {
+		db.cache.keepKey(gen, k)
+	}
+	return k, err
 }
 
 // Keys returns a tenant's keys with id after after, in id order.
@@ -250,6 +265,9 @@ func (db *DB) TouchKey(ctx context.Context, id string, at time.Time) error {
 		micros(at), id, micros(at))
 	if err != nil {
 		return fmt.Errorf("touch key %s: %w", id, err)
+	}
+	if db.cache != nil {
+		db.cache.touched(id, at)
 	}
 	return nil
 }

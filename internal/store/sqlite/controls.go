@@ -53,8 +53,17 @@ func version(row scanner, tenant string) (int64, error) {
 }
 
 // ControlsVersion returns the transaction's tenant's controls version.
+// Every decision of a batch asks; it is read once, and again only after
+// this transaction changed it.
 func (t *appendTx) ControlsVersion() (int64, error) {
-	return version(t.queryRow(sqlControlsVersion, t.tenant), t.tenant)
+	if t.controlsKnown {
+		return t.controls, nil
+	}
+	v, err := version(t.queryRow(sqlControlsVersion, t.tenant), t.tenant)
+	if err == nil {
+		t.controls, t.controlsKnown = v, true
+	}
+	return v, err
 }
 
 // Controls returns the transaction's tenant's switches not cleared.
@@ -67,6 +76,7 @@ func (t *appendTx) Controls() ([]controls.Control, error) {
 }
 
 func (t *appendTx) bumpControls() error {
+	t.controlsKnown = false
 	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO controls_version (tenant_id, version) VALUES (?, 1)
 		ON CONFLICT (tenant_id) DO UPDATE SET version = version + 1`, t.tenant)
 	if err != nil {

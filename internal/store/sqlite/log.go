@@ -56,6 +56,15 @@ func (db *DB) Append(ctx context.Context, tenant string, fn func(ledger.Tx) erro
 		return fmt.Errorf("append to %q: begin: %w", tenant, err)
 	}
 	tx := &appendTx{ctx: ctx, tx: sqlTx, ws: db.ws, tenant: tenant, hashes: map[int64]tlog.Hash{}}
+	if db.cache != nil {
+		// Runs after the rollback below: once the transaction has ended,
+		// whether it committed or not, and before Append returns.
+		defer func() {
+			if tx.stateChanged {
+				db.cache.invalidate()
+			}
+		}()
+	}
 	defer sqlTx.Rollback()
 	if tx.head, err = readHead(tx.queryRow, tenant); err != nil {
 		return err
@@ -110,6 +119,11 @@ type appendTx struct {
 	start  int64
 	head   ledger.Head
 	hashes map[int64]tlog.Hash
+	// stateChanged is set by every write to what stateCache keeps.
+	stateChanged bool
+	// controls is the tenant's controls version when controlsKnown.
+	controls      int64
+	controlsKnown bool
 }
 
 func (t *appendTx) Head() ledger.Head { return t.head }
@@ -158,6 +172,7 @@ func (t *appendTx) Isolate(fn func() error) error {
 	}
 	head := t.head
 	if err := fn(); err != nil {
+		t.controlsKnown = false // fn may have read a version it then undid
 		_, rerr := t.exec("ROLLBACK TO entry")
 		if rerr == nil {
 			_, rerr = t.exec("RELEASE entry")

@@ -82,6 +82,7 @@ func (t *appendTx) SetActivePolicy(a *policy.Active) error {
 	if n == 0 {
 		return fmt.Errorf("activate policy %q version %d: %w", a.Name, a.Version, policy.ErrNoVersion)
 	}
+	t.stateChanged = true
 	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO policy_active (tenant_id, name, version, activated_us, activated_by)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET name = excluded.name, version = excluded.version,
 		activated_us = excluded.activated_us, activated_by = excluded.activated_by`,
@@ -233,6 +234,21 @@ func (db *DB) PolicyVersions(ctx context.Context, tenant, name string) ([]policy
 
 // ActivePolicy returns the tenant's active policy version.
 func (db *DB) ActivePolicy(ctx context.Context, tenant string) (*policy.Active, error) {
+	if db.cache == nil {
+		return db.readActivePolicy(ctx, tenant)
+	}
+	if a, ok := db.cache.activePolicy(tenant); ok {
+		return a, nil
+	}
+	gen := db.cache.gen.Load() // before the read: see stateCache
+	a, err := db.readActivePolicy(ctx, tenant)
+	if err == nil {
+		db.cache.keepActive(gen, tenant, a)
+	}
+	return a, err
+}
+
+func (db *DB) readActivePolicy(ctx context.Context, tenant string) (*policy.Active, error) {
 	var a policy.Active
 	var us int64
 	err := db.queryRow(ctx, sqlActivePolicy, tenant).

@@ -37,6 +37,13 @@ const DefaultReaders = 4
 // binary knows.
 var ErrSchema = errors.New("unsupported database schema")
 
+// ErrInUse is returned by an Exclusive open of a store that another
+// process (or another DB of this one) has open Exclusive.
+var ErrInUse = errors.New("the store is in use by another warden process (is warden serve running?)")
+
+// errNoLock is lockStore's answer where the platform has no file locks.
+var errNoLock = errors.New("file locks are not supported here")
+
 // Options configure Open.
 type Options struct {
 	// ReadOnly opens without migrating or writing (offline verification of
@@ -45,6 +52,13 @@ type Options struct {
 	// MaxPageCount, if set, caps the database size in pages; writes beyond
 	// it fail as if the disk were full. For quotas and failure tests.
 	MaxPageCount int64
+	// Exclusive locks the store for this DB (a second Exclusive open, in
+	// this process or another, fails with ErrInUse) and, being then its
+	// only writer, caches keys and active policy pointers, invalidated by
+	// its own writes (see stateCache). warden serve and the offline
+	// commands that write open it so. Where the platform has no file
+	// locks, it neither locks nor caches.
+	Exclusive bool
 }
 
 // DB is the SQLite store. Writes go through one connection (SQLite has one
@@ -55,6 +69,9 @@ type DB struct {
 	r    *sql.DB
 	ws   *stmtCache // statements of w
 	rs   *stmtCache // statements of r
+
+	lock  *os.File    // held by an Exclusive open
+	cache *stateCache // nil unless lock is held
 }
 
 // Open opens (creating and migrating unless read-only) the database at path.
@@ -78,8 +95,19 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	db := &DB{path: path}
 	var err error
+	if opts.Exclusive && !opts.ReadOnly {
+		db.lock, err = lockStore(path)
+		switch {
+		case err == nil:
+			db.cache = newStateCache()
+		case errors.Is(err, errNoLock):
+		default:
+			return nil, err
+		}
+	}
 	if !opts.ReadOnly {
 		if db.w, err = sql.Open("sqlite", dsn()+"&_txlock=immediate"); err != nil {
+			db.Close() // releases the lock
 			return nil, fmt.Errorf("open store %q: %w", path, err)
 		}
 		db.w.SetMaxOpenConns(1)
@@ -93,6 +121,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
 	db.r.SetMaxOpenConns(DefaultReaders)
+	// Every pooled reader stays open: a connection closed as surplus idle
+	// would be opened again (pragmas, prepared statements) moments later.
+	db.r.SetMaxIdleConns(DefaultReaders)
 	db.rs = newStmtCache(db.r)
 	if err := db.init(ctx, opts); err != nil {
 		db.Close()
@@ -205,6 +236,9 @@ func (db *DB) Close() error {
 	}
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
+	}
+	if db.lock != nil {
+		errs = append(errs, db.lock.Close())
 	}
 	return errors.Join(errs...)
 }
