@@ -23,8 +23,8 @@ const (
 // checks the entries appended since the last round (the first round
 // checks the whole log) and the checkpoints signed since, paced: a step
 // verifies batches until its share of the poll interval is spent, and
-// rests after each (verifyShare, verifyRest). The verifier recomputes every leaf, the
-// chain and the tree and checks them against the stored hashes and the
+// rests after each (verifyShare, verifyRest). The verifier recomputes
+// every leaf, the chain and the tree and checks them against the stored hashes and the
 // signed checkpoints (ledger.Verifier); it keeps the tree in memory, so a
 // restarted job verifies the whole log again. A failure raises a
 // critical alert, once.

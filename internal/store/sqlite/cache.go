@@ -11,9 +11,10 @@ import (
 )
 
 // stateCache keeps what every request reads and few writes change: keys
-// (with their tenant's status) and each tenant's active policy pointer. It exists only when the store is opened Exclusive, so
-// that every write to those tables is made by this process, through an
-// append transaction of this DB.
+// (with their tenant's status) and each tenant's active policy pointer.
+// It exists only when the store is opened Exclusive, so that every write
+// to those tables is made by this process, through an append transaction
+// of this DB. It holds at most one entry per stored key and tenant.
 //
 // An append transaction that writes any of them marks itself; once it has
 // committed or rolled back, and before Append returns, the generation is
