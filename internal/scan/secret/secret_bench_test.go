@@ -107,8 +107,9 @@ func p99(detect func(string) int, texts []string, calls int) time.Duration {
 // TestCompareWithGitleaks measures both detectors (speed on benign text,
 // p99 on 16 KB, recall on gitleaks' own rule cases) and prints the table
 // behind the choice of this detector. It fails if this detector loses
-// recall against gitleaks, or falls under the scanner's budget of 20 MB/s
-// per core.
+// recall against gitleaks. Speed is only printed: a test cannot tell a
+// slow detector from a busy machine (the full tier runs packages side by
+// side); the scanner's 20 MB/s must is measured by go run ./bench/scan.
 func TestCompareWithGitleaks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing comparison: full tier only")
@@ -137,8 +138,5 @@ func TestCompareWithGitleaks(t *testing.T) {
 	w, g := results["warden"], results["gitleaks"]
 	if w[1] < g[1] {
 		t.Errorf("recall on gitleaks_rule_cases: warden %.3f < gitleaks %.3f", w[1], g[1])
-	}
-	if !raceEnabled && w[0] < 20 {
-		t.Errorf("warden at %.1f MB/s on benign text, want >= 20 MB/s (the whole scanner's budget)", w[0])
 	}
 }
