@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -234,24 +233,11 @@ func TestLockExclusiveAcrossProcesses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "warden.db")
 	mustOpen(t, path, Options{}).Close() // migrated before the child races for it
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockChild$", "-test.timeout=1m")
-	cmd.Env = append(os.Environ(), lockDBEnv+"="+path)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start child: %v", err)
-	}
+	c := startChild(t, "TestLockChild", lockDBEnv+"="+path)
+	defer c.stdin.Close()
+	cmd, stderr := c.cmd, c.stderr
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	line, err := bufio.NewReader(c.stdout).ReadString('\n')
 	if strings.TrimSpace(line) != "locked" {
 		t.Fatalf("child said %q, %v; want locked\nstderr: %s", line, err, stderr.String())
 	}

@@ -162,26 +162,45 @@ func (p killPlan) String() string {
 	return fmt.Sprintf("after %v", p.afterDelay)
 }
 
-// runChild starts TestCrashChild, kills it with SIGKILL as planned, records
-// every acknowledgement it printed into acked and returns how many.
-func runChild(t *testing.T, path, keyFile string, plan killPlan, acked map[int64]string) int {
+// child is a test of this binary run as another process (see startChild).
+type child struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser // the child runs until this closes, or it is killed
+	stdout io.Reader
+	stderr *bytes.Buffer
+}
+
+// startChild starts the test named test of this test binary in a new
+// process, with env added to its environment.
+func startChild(t *testing.T, test string, env ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.timeout=2m")
-	cmd.Env = append(os.Environ(), crashDBEnv+"="+path, crashKeyEnv+"="+keyFile)
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.timeout=2m")
+	cmd.Env = append(os.Environ(), env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stdin.Close()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
+		stdin.Close()
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	c := &child{cmd: cmd, stdin: stdin, stdout: stdout, stderr: &bytes.Buffer{}}
+	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start child: %v", err)
+		stdin.Close()
+		t.Fatalf("start %s: %v", test, err)
 	}
+	return c
+}
+
+// runChild starts TestCrashChild, kills it with SIGKILL as planned, records
+// every acknowledgement it printed into acked and returns how many.
+func runChild(t *testing.T, path, keyFile string, plan killPlan, acked map[int64]string) int {
+	t.Helper()
+	c := startChild(t, "TestCrashChild", crashDBEnv+"="+path, crashKeyEnv+"="+keyFile)
+	defer c.stdin.Close()
+	cmd, stdout, stderr := c.cmd, c.stdout, c.stderr
 	kill := func() { cmd.Process.Signal(syscall.SIGKILL) }
 	if plan.afterDelay > 0 || plan.afterAcks == 0 {
 		timer := time.AfterFunc(plan.afterDelay, kill)
@@ -207,7 +226,7 @@ func runChild(t *testing.T, path, keyFile string, plan killPlan, acked map[int64
 			kill()
 		}
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Fatalf("child ended with %v, want killed by SIGKILL\nstdout: %s\nstderr: %s",
