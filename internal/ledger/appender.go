@@ -226,11 +226,13 @@ func (a *appender) commit(batch []*pending) (busy bool) {
 	if err == nil && ok > 0 && a.cfg.committed != nil {
 		a.cfg.committed(a.tenant, size)
 	}
-	for i, p := range batch {
-		p.done <- results[i]
-	}
+	// Observed before the answers go out, so that a caller who has heard
+	// of its entry can count on the batch having been observed.
 	if a.cfg.Observe != nil {
 		a.cfg.Observe(a.tenant, len(batch), time.Since(start), err)
+	}
+	for i, p := range batch {
+		p.done <- results[i]
 	}
 	return busy
 }

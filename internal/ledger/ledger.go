@@ -38,7 +38,8 @@ type Config struct {
 	Clock              func() time.Time
 	IDs                *IDs
 	Logger             *slog.Logger
-	// Observe, if set, is called after every batch (for metrics).
+	// Observe, if set, is called after every batch (for metrics), before
+	// the batch's appends are answered; it MUST NOT block.
 	Observe func(tenant string, entries int, took time.Duration, err error)
 	// OnCommit, if set, is called after every batch that committed
 	// entries, with the log's new size; it MUST NOT block (replicas use it

@@ -2,6 +2,8 @@ package ledger_test
 
 import (
 	"context"
+	"errors"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -54,34 +56,42 @@ func TestLingerIdleCommitsAtOnce(t *testing.T) {
 }
 
 // Entries that arrived while a batch was committing wait for more: the
-// next batch lingers until it is full, instead of committing the one
-// entry that was queued.
+// next batch lingers until it is full, instead of committing the entries
+// that were queued.
 func TestLingerGathersUnderLoad(t *testing.T) {
-	l, g, batches := lingerLedger(t, 1, 3)
-	// One append is held in the store; one more waits in the queue behind
-	// it (the other is pushed back), so the appender is busy.
-	first, queued := stall(t, l, g, 1, 2, plain("decision"))
+	l, g, batches := lingerLedger(t, 2, 3)
+	// One append is held in the store; two more wait in the queue behind
+	// it (a third was pushed back, so both are queued), so the appender is
+	// busy.
+	first, queued := stall(t, l, g, 2, 3, plain("decision"))
 	g.open()
 	if o := recv(t, first, "the held append"); o.err != nil {
 		t.Fatalf("held Append = %v, want nil", o.err)
 	}
-	// The queued entry is now lingering; two more fill its batch.
-	more := make(chan error, 2)
-	for i := range 2 {
-		go func() {
-			_, err := l.Append(context.Background(), tenant, plain("decision")(10+i))
-			more <- err
-		}()
-	}
-	if o := recv(t, queued, "the queued append"); o.err != nil {
-		t.Fatalf("queued Append = %v, want nil", o.err)
-	}
+	// The two queued entries are about to linger; one more fills their
+	// batch. It is pushed back while they are still in the queue (the
+	// appender may not have taken them yet), so it retries, as a client
+	// would.
+	more := make(chan error, 1)
+	go func() {
+		for {
+			_, err := l.Append(context.Background(), tenant, plain("decision")(10))
+			if !errors.Is(err, ledger.ErrPushback) {
+				more <- err
+				return
+			}
+			runtime.Gosched()
+		}
+	}()
 	for range 2 {
-		if err := recv(t, more, "an append that joined the lingering batch"); err != nil {
-			t.Fatalf("Append = %v, want nil", err)
+		if o := recv(t, queued, "a queued append"); o.err != nil {
+			t.Fatalf("queued Append(%d) = %v, want nil", o.i, o.err)
 		}
 	}
+	if err := recv(t, more, "the append that joined the lingering batch"); err != nil {
+		t.Fatalf("Append = %v, want nil", err)
+	}
 	if got := batches(); !slices.Equal(got, []int{1, 3}) {
-		t.Errorf("batches %v, want [1 3]: the held entry alone, then the queued one with the two that came while it lingered", got)
+		t.Errorf("batches %v, want [1 3]: the held entry alone, then the two queued ones with the one that came while they lingered", got)
 	}
 }
