@@ -45,6 +45,21 @@ type Policy struct {
 
 	limits   []compiledLimit
 	sessions *SessionRules
+	// timeout bounds the conditions of one evaluation in time
+	// (DefaultConditionTimeout unless WithConditionTimeout says otherwise).
+	timeout time.Duration
+}
+
+// WithConditionTimeout returns a copy of p whose evaluations give their
+// conditions d in all instead of DefaultConditionTimeout. The deadline is
+// a wall-clock backstop to the cost limit; tests of what conditions decide
+// use a long one, so that a loaded machine (the race detector, packages
+// tested in parallel) cannot decide for them. The server keeps the default.
+// A d of zero or less means the default.
+func (p *Policy) WithConditionTimeout(d time.Duration) *Policy {
+	q := *p
+	q.timeout = d
+	return &q
 }
 
 type compiledRule struct {
@@ -116,7 +131,7 @@ func Compile(doc *Document, root *yaml.Node) (*Policy, error) {
 	if !nameRE.MatchString(doc.Name) {
 		bad(fmt.Sprintf("name %q must match %s", doc.Name, nameRE), "name")
 	}
-	p := &Policy{Name: doc.Name, Doc: doc, def: Deny}
+	p := &Policy{Name: doc.Name, Doc: doc, def: Deny, timeout: DefaultConditionTimeout}
 	switch doc.Default {
 	case "", Deny:
 	case Allow, RequireApproval:

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -85,6 +86,9 @@ func TestCorpus(t *testing.T) {
 			t.Errorf("%s: ParseAndCompile = %v, want nil", file, err)
 			continue
 		}
+		// The cases are about cost limits, not about this machine's speed:
+		// TestConditionDeadline covers the wall-clock backstop.
+		p = p.WithConditionTimeout(time.Minute)
 		seen := map[string]bool{}
 		for _, c := range cf.Cases {
 			total++

@@ -53,6 +53,9 @@ func TestDifferential(t *testing.T) {
 		if err != nil {
 			t.Fatalf("policy %d: ParseAndCompile = %v, want nil", pi, err)
 		}
+		// The reference has no deadline; the engine's wall-clock backstop
+		// must not decide on a loaded machine.
+		p = p.WithConditionTimeout(time.Minute)
 		n := total / diffPolicies
 		for range n {
 			in := diffGenInput(rng, doc)

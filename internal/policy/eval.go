@@ -138,7 +138,7 @@ func (p *Policy) Evaluate(in *Input) *Decision {
 			if vars == nil {
 				vars = activation(in)
 				var cancel context.CancelFunc
-				deadline, cancel = context.WithTimeout(context.Background(), DefaultConditionTimeout)
+				deadline, cancel = context.WithTimeout(context.Background(), p.conditionTimeout())
 				defer cancel()
 			}
 			ok, err := evalCondition(deadline, r, vars)
@@ -212,6 +212,13 @@ func (r *compiledRule) matches(req *Request) bool {
 // every operation on dynamically typed arguments (string concatenation,
 // for one).
 const DefaultConditionTimeout = 20 * time.Millisecond
+
+func (p *Policy) conditionTimeout() time.Duration {
+	if p.timeout <= 0 {
+		return DefaultConditionTimeout
+	}
+	return p.timeout
+}
 
 func evalCondition(ctx context.Context, r *compiledRule, vars map[string]any) (bool, error) {
 	out, _, err := r.when.ContextEval(ctx, vars)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 const examplePolicy = `name: payments
@@ -125,6 +126,33 @@ func TestConditionDeadline(t *testing.T) {
 	d := p.Evaluate(&Input{Request: &Request{Action: Action{Type: "a"}, Args: map[string]any{"blob": blob}}})
 	if d.Effect != Deny || d.Err == nil || d.Reasons[0].Code != CodeError || !strings.Contains(d.Err.Error(), "interrupted") {
 		t.Fatalf("Evaluate(slow condition) = %s %+v (err %v), want deny with code error", d.Effect, d.Reasons, d.Err)
+	}
+}
+
+// WithConditionTimeout sets the backstop of a copy and leaves the
+// original's alone. A timeout already expired interrupts a condition that
+// runs long enough for cel-go to look (1,000 comprehension steps).
+func TestWithConditionTimeout(t *testing.T) {
+	p, err := ParseAndCompile([]byte(`name: t
+rules:
+  - id: loops
+    effect: allow
+    when: "[0,1,2,3,4,5,6,7,8,9].map(a, [0,1,2,3,4,5,6,7,8,9].map(b, [0,1,2,3,4,5,6,7,8,9].map(c, a + b + c))).size() == 10"
+`))
+	if err != nil {
+		t.Fatalf("ParseAndCompile = %v", err)
+	}
+	long := p.WithConditionTimeout(time.Minute)
+	short := long.WithConditionTimeout(time.Nanosecond)
+	in := &Input{Request: &Request{Action: Action{Type: "a"}}}
+	if d := short.Evaluate(in); d.Effect != Deny || d.Err == nil || !strings.Contains(d.Err.Error(), "interrupted") {
+		t.Errorf("Evaluate with a 1ns timeout = %s (err %v), want deny, interrupted", d.Effect, d.Err)
+	}
+	if d := long.Evaluate(in); d.Effect != Allow || d.Err != nil {
+		t.Errorf("Evaluate with a minute, after a copy was shortened = %s (err %v), want allow", d.Effect, d.Err)
+	}
+	if p.timeout != DefaultConditionTimeout {
+		t.Errorf("compiled policy's timeout = %v, want DefaultConditionTimeout", p.timeout)
 	}
 }
 
