@@ -643,6 +643,20 @@ func TestControlsVersionInTx(t *testing.T) {
 			}
 			return nil
 		}
+		// failIsolate runs inside in an Isolate that then fails, so that
+		// its changes roll back.
+		failIsolate := func(inside func() error) error {
+			err := tx.(ledger.Tx).Isolate(func() error {
+				if err := inside(); err != nil {
+					return err
+				}
+				return errBoom
+			})
+			if !errors.Is(err, errBoom) {
+				return fmt.Errorf("Isolate() = %v, want %v", err, errBoom)
+			}
+			return nil
+		}
 		v, err := tx.ControlsVersion()
 		if err != nil || v != 1 {
 			return fmt.Errorf("first ControlsVersion() = %d, %v; want 1, nil", v, err)
@@ -655,31 +669,15 @@ func TestControlsVersionInTx(t *testing.T) {
 			{"read again", func() error { return nil }, v},
 			{"after InsertControl", func() error { return tx.InsertControl(control("ctl_02")) }, v + 1},
 			{"after a failed Isolate that changed and read the version", func() error {
-				err := tx.(ledger.Tx).Isolate(func() error {
+				return failIsolate(func() error {
 					if err := tx.InsertControl(control("ctl_03")); err != nil {
 						return err
 					}
-					if err := wantVersion("inside Isolate", v+2); err != nil {
-						return err
-					}
-					return errBoom
+					return wantVersion("inside Isolate", v+2)
 				})
-				if !errors.Is(err, errBoom) {
-					return fmt.Errorf("Isolate() = %v, want %v", err, errBoom)
-				}
-				return nil
 			}, v + 1},
 			{"after a failed Isolate that only read the version", func() error {
-				err := tx.(ledger.Tx).Isolate(func() error {
-					if err := wantVersion("inside Isolate", v+1); err != nil {
-						return err
-					}
-					return errBoom
-				})
-				if !errors.Is(err, errBoom) {
-					return fmt.Errorf("Isolate() = %v, want %v", err, errBoom)
-				}
-				return nil
+				return failIsolate(func() error { return wantVersion("inside Isolate", v+1) })
 			}, v + 1},
 			{"after an Isolate that cleared a switch", func() error {
 				return tx.(ledger.Tx).Isolate(func() error {
